@@ -1,0 +1,1 @@
+"""Write-side functions, keyword-only and named `<noun>_<verb>`."""

@@ -1,0 +1,29 @@
+"""URL configuration of Step Builder."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from builder.views import accounts, health, pages, workspaces
+
+urlpatterns = [
+    path("", pages.dashboard, name="dashboard"),
+    path("workflows/", pages.section("workflows"), name="workflow_list"),
+    path("runs/", pages.section("runs"), name="run_list"),
+    path("connections/", pages.section("connections"), name="connection_list"),
+    path("catalog/", pages.section("catalog"), name="catalog"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("workspaces/", workspaces.workspace_list, name="workspace_list"),
+    path("workspaces/<int:workspace_id>/switch/", workspaces.workspace_switch, name="workspace_switch"),
+    path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
+    path(
+        "workspace/members/<int:membership_id>/remove/",
+        workspaces.member_remove,
+        name="member_remove",
+    ),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Views of the builder app, one module per area."""

@@ -1,0 +1,1 @@
+"""Connections to outside systems; everything Klaviyo lives in integrations/klaviyo/."""
