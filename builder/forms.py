@@ -20,7 +20,9 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead.")
+            raise forms.ValidationError(
+                "An account with this email already exists. Log in instead."
+            )
         return email
 
     def clean(self) -> dict:
@@ -38,7 +40,9 @@ class SignupForm(forms.Form):
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an account. Check both and try again.",
+        "invalid_login": (
+            "That email and password do not match an account. Check both and try again."
+        ),
     }
 
 

@@ -17,7 +17,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path("workspaces/", workspaces.workspace_list, name="workspace_list"),
-    path("workspaces/<int:workspace_id>/switch/", workspaces.workspace_switch, name="workspace_switch"),
+    path(
+        "workspaces/<int:workspace_id>/switch/",
+        workspaces.workspace_switch,
+        name="workspace_switch",
+    ),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
     path(
         "workspace/members/<int:membership_id>/remove/",

@@ -99,7 +99,7 @@ class WorkspaceRequiredMixin(LoginRequiredMixin):
 def get_for_workspace_or_404(
     queryset: QuerySet | type[Model], workspace: Workspace, **lookup: Any
 ) -> Any:
-    """Return the object matching `lookup` inside `workspace`; 404 when it is elsewhere or absent."""
+    """Return the object matching `lookup` in `workspace`; 404 when it is elsewhere or absent."""
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
     return get_object_or_404(queryset.filter(workspace=workspace), **lookup)

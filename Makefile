@@ -1,0 +1,53 @@
+# The README's commands. Each one sets up what it needs first, so a fresh checkout works.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test e2e bench lint format check-deploy clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# The embedded default serves plain http on 127.0.0.1; production sets SECURE_HTTPS=true (README).
+run: export SECURE_HTTPS ?= false
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@$(BIN)/python manage.py demo_setup > $(VENV)/.demo-login
+	@echo
+	@echo "  Step Builder is starting on http://127.0.0.1:$(PORT)"
+	@echo "  $$(cat $(VENV)/.demo-login)"
+	@echo "  Press Ctrl-C to stop the web server and the worker."
+	@echo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+e2e: $(VENV)/.installed
+	E2E_REQUIRED=1 $(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-deploy: $(VENV)/.installed
+	DEBUG=false SECURE_HTTPS=true SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,82 @@
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from builder.models import Membership
+from tests.conftest import PASSWORD
+
+NEW = "a brand new passphrase"
+
+
+def test_signup_creates_a_user_who_owns_a_personal_workspace(client, db):
+    response = client.post(
+        reverse("signup"),
+        {"name": "Dana Lee", "email": "Dana@Example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard")
+    user = get_user_model().objects.get(email="dana@example.com")
+    membership = Membership.objects.get(user=user)
+    assert membership.role == Membership.Role.OWNER
+    assert membership.workspace.name == "Dana Lee's workspace"
+    dashboard = client.get(reverse("dashboard"))
+    assert b"Dana Lee&#x27;s workspace" in dashboard.content
+
+
+def test_signup_refuses_an_email_that_already_has_an_account(client, alice):
+    response = client.post(
+        reverse("signup"), {"email": "ALICE@example.com", "password": "another fine passphrase"}
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["email"][0]
+
+
+def test_signup_refuses_a_weak_password_with_the_reason(client, db):
+    response = client.post(reverse("signup"), {"email": "eve@example.com", "password": "12345678"})
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["password"])
+    assert "too common" in errors
+    assert not get_user_model().objects.filter(email="eve@example.com").exists()
+
+
+def test_login_with_a_wrong_password_says_so(client, alice):
+    response = client.post(reverse("login"), {"username": alice.email, "password": "nope"})
+    assert response.status_code == 200
+    assert "do not match an account" in response.content.decode()
+
+
+def test_login_and_logout(client, alice):
+    response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("logout")).status_code == 405  # logging out takes a POST (CSRF)
+    client.post(reverse("logout"))
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_change_password(client_for, alice):
+    client = client_for(alice)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("a brand new passphrase")
+    assert client.get(reverse("dashboard")).status_code == 200  # still logged in
+
+
+def test_change_password_needs_the_old_one(client_for, alice):
+    response = client_for(alice).post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["old_password"]
+
+
+def test_forms_reject_posts_without_a_csrf_token(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
+    assert response.status_code == 403

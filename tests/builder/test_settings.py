@@ -1,0 +1,38 @@
+import os
+import subprocess
+import sys
+
+from tests.conftest import BASE_DIR
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_HTTPS": "true",
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-that-is-long-and-random-9f8e7d6c5b4a",
+        "ALLOWED_HOSTS": "builder.example.com",
+        "DATA_DIR": str(tmp_path),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests, never in deployment
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_secret_keys_are_generated_once_into_the_data_folder(tmp_path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    env.pop("FIELD_ENCRYPTION_KEY", None)
+    show = (
+        "from django.conf import settings; "
+        "print(settings.SECRET_KEY, settings.FIELD_ENCRYPTION_KEYS[0])"
+    )
+    run = [sys.executable, "manage.py", "shell", "-c", show]
+    first = subprocess.run(run, cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run(run, cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout == second.stdout
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by the owner only
