@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "builder",
     "integrations",
+    "integrations.klaviyo.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -194,12 +195,34 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "builder.tasks.worker_heartbeat", "schedule": 30.0},
+    "connections-health": {
+        "task": "integrations.tasks.connections_check_all",
+        "schedule": env.float("CONNECTION_CHECK_INTERVAL", default=900.0),
+    },
 }
 # How recent a worker heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 
 # --- Klaviyo ------------------------------------------------------------------------------------
 KLAVIYO_BASE_URL = env.str("KLAVIYO_BASE_URL", default="https://a.klaviyo.com")
+# Where workers reach the built-in sandbox (served by this app at /sandbox/klaviyo/).
+KLAVIYO_SANDBOX_BASE_URL = env.str(
+    "KLAVIYO_SANDBOX_BASE_URL",
+    default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox/klaviyo",
+)
+# OAuth app registered with Klaviyo (https://developers.klaviyo.com/en/docs/set_up_oauth).
+KLAVIYO_OAUTH_CLIENT_ID = env.str("KLAVIYO_OAUTH_CLIENT_ID", default="")
+KLAVIYO_OAUTH_CLIENT_SECRET = env.str("KLAVIYO_OAUTH_CLIENT_SECRET", default="")
+KLAVIYO_OAUTH_REDIRECT_URI = env.str("KLAVIYO_OAUTH_REDIRECT_URI", default="")
+KLAVIYO_OAUTH_AUTHORIZE_URL = env.str(
+    "KLAVIYO_OAUTH_AUTHORIZE_URL", default="https://www.klaviyo.com/oauth/authorize"
+)
+KLAVIYO_OAUTH_TOKEN_URL = env.str(
+    "KLAVIYO_OAUTH_TOKEN_URL", default="https://a.klaviyo.com/oauth/token"
+)
+KLAVIYO_OAUTH_REVOKE_URL = env.str(
+    "KLAVIYO_OAUTH_REVOKE_URL", default="https://a.klaviyo.com/oauth/revoke"
+)
 
 LOGGING = {
     "version": 1,

@@ -2,16 +2,18 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from builder.views import accounts, health, pages, workspaces
+from integrations.klaviyo import views as catalog_views
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("workflows/", pages.section("workflows"), name="workflow_list"),
     path("runs/", pages.section("runs"), name="run_list"),
-    path("connections/", pages.section("connections"), name="connection_list"),
-    path("catalog/", pages.section("catalog"), name="catalog"),
+    path("connections/", include("integrations.urls")),
+    path("catalog/", catalog_views.catalog, name="catalog"),
+    path("catalog/<str:key>/", catalog_views.action_detail, name="catalog_action"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -29,5 +31,6 @@ urlpatterns = [
         name="member_remove",
     ),
     path("healthz", health.healthz, name="healthz"),
+    path("sandbox/klaviyo/", include("integrations.klaviyo.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

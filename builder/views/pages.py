@@ -37,23 +37,6 @@ SECTIONS = {
             "Replay a failed run.",
         ],
     },
-    "connections": {
-        "title": "Connections",
-        "lead": "Connect Klaviyo once and reuse it in every workflow of this workspace.",
-        "coming": [
-            "Private API key or OAuth2, tested when saved and stored encrypted.",
-            "A built-in sandbox account with demo data for trying things safely.",
-            "Health checks, token refresh and an event log per connection.",
-        ],
-    },
-    "catalog": {
-        "title": "Catalog",
-        "lead": "All 225 Klaviyo actions, typed from Klaviyo's own API specification.",
-        "coming": [
-            "Search by name or category.",
-            "Each action's inputs, outputs, required scopes and rate-limit tier.",
-        ],
-    },
 }
 
 

@@ -10,6 +10,7 @@ WORKSPACE_PAGES = [
     "workflow_list",
     "run_list",
     "connection_list",
+    "connection_add",
     "catalog",
     "workspace_settings",
     "workspace_list",

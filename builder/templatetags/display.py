@@ -1,0 +1,34 @@
+"""Small display filters shared by the pages."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.utils.html import linebreaks, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BULLET = re.compile(r"\s+-\s+(?=[A-Z`*])")  # "Preconditions: - Either ... - Maximum ..."
+_LIMITS = re.compile(r"\*?Rate limits\*?:.*$", re.IGNORECASE | re.DOTALL)
+
+
+def _plain(value: str) -> str:
+    text = strip_tags(_BREAK.sub("\n", value or ""))
+    return text.replace("\\[", "[").replace("\\]", "]").replace("**", "").replace("`", "")
+
+
+@register.filter
+def vendor_text(value: str) -> SafeString:
+    """Render vendor text (stray `<br>`, markdown-ish marks, dash lists) as safe paragraphs."""
+    text = _BULLET.sub("\n• ", _plain(value))
+    return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - linebreaks escapes
+
+
+@register.filter
+def summary(value: str, length: int = 140) -> str:
+    """Return the opening of vendor text, without its rate-limit and scope boilerplate."""
+    text = " ".join(_LIMITS.sub("", _plain(value)).split())
+    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"

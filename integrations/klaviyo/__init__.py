@@ -1,0 +1,1 @@
+"""Everything Klaviyo: the action catalog, the HTTP client and the sandbox."""

@@ -1,0 +1,153 @@
+"""Run one catalog action against Klaviyo and describe the outcome: `run_action`.
+
+This is the single entry point the workflow engine, the `run_action` command and the tests use:
+it validates the input (no HTTP call on invalid input), sends the request(s) through the HTTP
+client with the action's own rate limits, follows pages when asked, and turns every failure
+into a sentence a marketer can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from integrations.klaviyo.catalog import (
+    Action,
+    InvalidInput,
+    KlaviyoRequest,
+    UnknownAction,
+    execute,
+    get_action,
+)
+from integrations.klaviyo.client import Attempt, KlaviyoClient
+from integrations.klaviyo.errors import KlaviyoError
+from integrations.klaviyo.pagination import next_link
+from integrations.klaviyo.ratelimit import Tier
+
+if TYPE_CHECKING:
+    from integrations.models import Connection
+
+#: How many items `fetch_all` collects when no `max_items` is given.
+DEFAULT_MAX_ITEMS = 1000
+
+
+@dataclass
+class ActionResult:
+    """The outcome of one action: the output schema's `{successful, error, data}` plus telemetry.
+
+    `invalid_input` is set when nothing was sent because the input did not validate.
+    """
+
+    successful: bool
+    error: str | None
+    data: Any
+    http_status: int | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    invalid_input: InvalidInput | None = None
+    retryable: bool = False
+
+    def output(self) -> dict[str, Any]:
+        """Return what the action's output schema describes (what later steps map from)."""
+        return {"successful": self.successful, "error": self.error, "data": self.data}
+
+
+def tier_of(action: Action) -> Tier:
+    """Return the action's own limits as a rate-limit tier (the spec's numbers, not the name's)."""
+    limit = action.rate_limit
+    return Tier(limit.tier, limit.burst, limit.steady, limit.daily)
+
+
+def run_action(
+    target: Connection | KlaviyoClient,
+    key: str | Action,
+    params: dict[str, Any],
+    *,
+    fetch_all: bool = False,
+    max_items: int | None = None,
+    block_on_rate_limit: bool = True,
+) -> ActionResult:
+    """Run the action `key` with `params` for a connection (or a ready client).
+
+    Never raises for Klaviyo's or the input's faults: they come back as `successful=False` with
+    an actionable `error`. `fetch_all` follows `links.next` on list actions, up to `max_items`.
+    """
+    try:
+        action = key if isinstance(key, Action) else get_action(key)
+    except UnknownAction as error:
+        return ActionResult(False, str(error), None)
+    client = target if isinstance(target, KlaviyoClient) else _client_for(target)
+    tier = tier_of(action)
+    attempts: list[Attempt] = []
+    status: list[int] = []
+
+    def send(request: KlaviyoRequest) -> Any:
+        response = client.send_request(request, tier=tier, block_on_rate_limit=block_on_rate_limit)
+        attempts.extend(response.attempts)
+        status.append(response.status)
+        return response.data
+
+    try:
+        data = execute(action, params, send)
+        if fetch_all and action.paginates and isinstance(data, dict):
+            data = _follow_pages(client, data, send_tier=tier, attempts=attempts, limit=max_items)
+    except InvalidInput as error:
+        return ActionResult(False, error.message, None, invalid_input=error)
+    except KlaviyoError as error:
+        attempts.extend(a for a in error.attempts if a not in attempts)
+        _touch(target, attempts)
+        return ActionResult(
+            False,
+            error.message,
+            None,
+            http_status=error.status,
+            attempts=attempts,
+            retryable=error.retryable,
+        )
+    _touch(target, attempts)
+    last_status = status[-1] if status else None
+    return ActionResult(True, None, data, http_status=last_status, attempts=attempts)
+
+
+def _touch(target: Connection | KlaviyoClient, attempts: list[Attempt]) -> None:
+    """Record the connection as used when a request actually went out."""
+    if attempts and not isinstance(target, KlaviyoClient):
+        from integrations.services import connection_touch
+
+        connection_touch(connection=target)
+
+
+def _client_for(connection: Connection) -> KlaviyoClient:
+    from integrations.services import client_for
+
+    return client_for(connection)
+
+
+def _follow_pages(
+    client: KlaviyoClient,
+    first: dict[str, Any],
+    *,
+    send_tier: Tier,
+    attempts: list[Attempt],
+    limit: int | None,
+) -> dict[str, Any]:
+    """Append the `data` (and `included`) of the following pages to the first page's document.
+
+    Stop at `limit` items; `links.next` then still points at the rest, so nothing is hidden.
+    """
+    limit = limit or DEFAULT_MAX_ITEMS
+    document = dict(first)
+    items = list(document.get("data") or [])
+    included = list(document.get("included") or [])
+    next_url = next_link(document)
+    while next_url and len(items) < limit:
+        response = client.send("GET", next_url, tier=send_tier)
+        attempts.extend(response.attempts)
+        page = response.data or {}
+        items.extend(page.get("data") or [])
+        included.extend(page.get("included") or [])
+        next_url = next_link(page)
+    document["data"] = items[:limit]
+    if included:
+        document["included"] = included
+    document["links"] = {**(document.get("links") or {}), "next": next_url}
+    return document

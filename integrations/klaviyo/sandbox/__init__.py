@@ -1,0 +1,1 @@
+"""A local emulator of the Klaviyo API, served at /sandbox/klaviyo/ over real HTTP."""

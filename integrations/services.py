@@ -1,0 +1,331 @@
+"""Write-side functions for connections: create, test, refresh, rename, reconnect, disconnect.
+
+Every change to a connection leaves a ConnectionEvent with the time and the user, so the
+connection page can show what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from builder.models import User, Workspace
+from integrations.auth import oauth
+from integrations.klaviyo.client import KlaviyoClient
+from integrations.klaviyo.credentials import ApiKeyCredentials, BearerTokenCredentials, Credentials
+from integrations.klaviyo.errors import KlaviyoAuthError, KlaviyoError
+from integrations.models import Connection, ConnectionEvent
+
+logger = logging.getLogger(__name__)
+
+Status = Connection.Status
+Event = ConnectionEvent.Kind
+
+
+def mask_secret(secret: str) -> str:
+    """Return `pk_…abcd`: enough to recognise a key, useless to anyone who sees it."""
+    prefix = secret[:3] if secret.startswith(("pk_", "sk_")) else ""
+    return f"{prefix}…{secret[-4:]}" if len(secret) > 8 else "…"
+
+
+# --- Talking to Klaviyo for a connection --------------------------------------------------------
+
+
+def base_url_for(connection: Connection) -> str:
+    if connection.kind == Connection.Kind.SANDBOX:
+        return settings.KLAVIYO_SANDBOX_BASE_URL
+    return settings.KLAVIYO_BASE_URL
+
+
+def credentials_for(connection: Connection) -> Credentials:
+    """Return the credentials provider the HTTP client uses for this connection.
+
+    OAuth tokens close to expiry are refreshed first; a 401 later triggers one more refresh.
+    """
+    if connection.kind == Connection.Kind.OAUTH2:
+        if connection.token_expires_soon:
+            connection_refresh_token(connection=connection)
+
+        def refresh() -> str | None:
+            try:
+                connection_refresh_token(connection=connection)
+            except oauth.OAuthFlowError:
+                return None
+            return connection.secret.get("access_token")
+
+        return BearerTokenCredentials(
+            connection.secret.get("access_token", ""),
+            refresh,
+            bucket_key=f"oauth:{connection.pk}",
+            public_key=connection.public_key or None,
+        )
+    return ApiKeyCredentials(connection.secret.get("api_key", ""), connection.public_key or None)
+
+
+def client_for(connection: Connection) -> KlaviyoClient:
+    """Return an HTTP client authenticated as this connection."""
+    kwargs: dict[str, Any] = {"base_url": base_url_for(connection)}
+    if connection.revision:
+        kwargs["revision"] = connection.revision
+    return KlaviyoClient(credentials_for(connection), **kwargs)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: str
+    name: str
+    public_key: str
+
+
+def account_lookup(client: KlaviyoClient) -> AccountInfo:
+    """Ask Klaviyo which account the credentials belong to (GET /api/accounts).
+
+    Raise KlaviyoError when Klaviyo refuses or cannot be reached.
+    """
+    response = client.send("GET", "/api/accounts", tier="XS")
+    rows = (response.data or {}).get("data") or []
+    if not rows:
+        raise KlaviyoError("Klaviyo answered, but listed no account for these credentials.")
+    account = rows[0]
+    attributes = account.get("attributes") or {}
+    contact = attributes.get("contact_information") or {}
+    name = contact.get("organization_name") or contact.get("default_sender_name") or ""
+    return AccountInfo(
+        id=str(account.get("id", "")),
+        name=name or f"Klaviyo account {account.get('id', '')}",
+        public_key=attributes.get("public_api_key") or "",
+    )
+
+
+def _log(connection: Connection, kind: str, message: str = "", user: User | None = None) -> None:
+    ConnectionEvent.objects.create(
+        connection=connection, kind=kind, message=message[:500], user=user
+    )
+
+
+def _apply_account(connection: Connection, account: AccountInfo) -> None:
+    connection.account_id = account.id
+    connection.account_name = account.name
+    if account.public_key:
+        connection.public_key = account.public_key
+
+
+# --- Creating -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_create_api_key(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    name: str,
+    api_key: str,
+    public_key: str = "",
+    account: AccountInfo,
+    kind: str = Connection.Kind.API_KEY,
+    sandbox_account_id: int | None = None,
+) -> Connection:
+    """Store a connection whose key Klaviyo has already accepted (see `api_key_verify`)."""
+    connection = Connection(
+        workspace=workspace,
+        kind=kind,
+        name=name.strip() or account.name,
+        public_key=public_key.strip(),
+        secret={"api_key": api_key},
+        key_hint=mask_secret(api_key),
+        created_by=user,
+        last_checked_at=timezone.now(),
+        sandbox_account_id=sandbox_account_id,
+    )
+    _apply_account(connection, account)
+    connection.save()
+    _log(connection, Event.CREATED, f"Connected to {connection.account_name}.", user)
+    return connection
+
+
+def api_key_verify(*, api_key: str, base_url: str | None = None) -> AccountInfo:
+    """Return the account behind `api_key`; raise KlaviyoError with Klaviyo's reason if refused."""
+    client = KlaviyoClient(ApiKeyCredentials(api_key), base_url=base_url, max_attempts=2)
+    return account_lookup(client)
+
+
+def connection_create_sandbox(*, workspace: Workspace, user: User | None, name: str) -> Connection:
+    """Create an isolated sandbox account with demo data and a connection to it."""
+    from integrations.klaviyo.sandbox.services import sandbox_account_create
+
+    account, api_key = sandbox_account_create(name=name or f"{workspace.name} sandbox")
+    info = AccountInfo(id=str(account.public_key), name=account.name, public_key=account.public_key)
+    return connection_create_api_key(
+        workspace=workspace,
+        user=user,
+        name=name or "Klaviyo sandbox",
+        api_key=api_key,
+        public_key=account.public_key,
+        account=info,
+        kind=Connection.Kind.SANDBOX,
+        sandbox_account_id=account.pk,
+    )
+
+
+def _token_fields(token: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    secret = {
+        "access_token": token["access_token"],
+        # Klaviyo may or may not rotate the refresh token; keep the old one when it does not.
+        "refresh_token": token.get("refresh_token") or (previous or {}).get("refresh_token", ""),
+    }
+    expires_in = token.get("expires_in")
+    expires_at = timezone.now() + timedelta(seconds=int(expires_in)) if expires_in else None
+    return {"secret": secret, "token_expires_at": expires_at}
+
+
+def connection_save_oauth(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    name: str,
+    token: dict[str, Any],
+    connection: Connection | None = None,
+) -> Connection:
+    """Store the tokens of a finished authorization: a new connection, or a reconnected one."""
+    fields = _token_fields(token)
+    scope = token.get("scope") or ""
+    scopes = sorted(set(scope.split() if isinstance(scope, str) else scope))
+    creating = connection is None
+    if creating:
+        connection = Connection(
+            workspace=workspace, kind=Connection.Kind.OAUTH2, name=name, created_by=user
+        )
+    connection.secret = fields["secret"]
+    connection.token_expires_at = fields["token_expires_at"]
+    connection.scopes = scopes
+    connection.key_hint = f"OAuth · {len(scopes)} scopes"
+    client = KlaviyoClient(
+        BearerTokenCredentials(
+            fields["secret"]["access_token"], bucket_key=f"oauth:new:{user.pk if user else 0}"
+        ),
+        base_url=settings.KLAVIYO_BASE_URL,
+        max_attempts=2,
+    )
+    account = account_lookup(client)
+    _apply_account(connection, account)
+    connection.name = connection.name.strip() or account.name
+    connection.status = Status.HEALTHY
+    connection.status_message = ""
+    connection.last_checked_at = timezone.now()
+    with transaction.atomic():
+        connection.save()
+        if creating:
+            _log(connection, Event.CREATED, f"Connected to {account.name} with OAuth.", user)
+        else:
+            _log(connection, Event.RECONNECTED, "Authorized again with OAuth.", user)
+    return connection
+
+
+# --- Keeping it healthy ---------------------------------------------------------------------------
+
+
+def connection_refresh_token(*, connection: Connection, user: User | None = None) -> Connection:
+    """Refresh an OAuth connection's access token and store the new one.
+
+    `invalid_grant` marks the connection "needs reconnect" and raises OAuthFlowError.
+    """
+    refresh_token = connection.secret.get("refresh_token")
+    if not refresh_token:
+        _mark(connection, Status.NEEDS_RECONNECT, "There is no refresh token; reconnect.", user)
+        raise oauth.OAuthFlowError("No refresh token stored.", code="invalid_grant")
+    try:
+        token = oauth.token_refresh(oauth.oauth_app(), refresh_token=refresh_token)
+    except oauth.OAuthFlowError as error:
+        status = Status.NEEDS_RECONNECT if error.needs_reconnect else Status.FAILING
+        _mark(connection, status, str(error), user)
+        raise
+    fields = _token_fields(token, connection.secret)
+    connection.secret = fields["secret"]
+    connection.token_expires_at = fields["token_expires_at"]
+    if connection.status == Status.FAILING:
+        connection.status, connection.status_message = Status.HEALTHY, ""
+    connection.save(update_fields=["secret", "token_expires_at", "status", "status_message"])
+    _log(connection, Event.REFRESHED, "Access token refreshed.", user)
+    return connection
+
+
+def _mark(connection: Connection, status: str, message: str, user: User | None) -> None:
+    connection.status = status
+    connection.status_message = message[:500]
+    connection.last_checked_at = timezone.now()
+    connection.save(update_fields=["status", "status_message", "last_checked_at"])
+    _log(connection, Event.FAILED, message, user)
+
+
+def connection_test(*, connection: Connection, user: User | None = None) -> Connection:
+    """Call Klaviyo with the connection's credentials and record whether it works."""
+    if connection.status == Status.REVOKED:
+        return connection
+    try:
+        account = account_lookup(client_for(connection))
+    except oauth.OAuthFlowError:
+        return connection  # already marked by the refresh
+    except KlaviyoAuthError as error:
+        _mark(connection, Status.NEEDS_RECONNECT, error.message, user)
+        return connection
+    except KlaviyoError as error:
+        _mark(connection, Status.FAILING, error.message, user)
+        return connection
+    _apply_account(connection, account)
+    connection.status, connection.status_message = Status.HEALTHY, ""
+    connection.last_checked_at = timezone.now()
+    connection.save()
+    _log(connection, Event.TESTED, f"Klaviyo answered for {account.name}.", user)
+    return connection
+
+
+def connection_rename(*, connection: Connection, name: str, user: User | None) -> Connection:
+    old = connection.name
+    connection.name = name.strip()
+    connection.save(update_fields=["name"])
+    _log(connection, Event.RENAMED, f"Renamed from “{old}”.", user)
+    return connection
+
+
+def connection_replace_key(
+    *, connection: Connection, api_key: str, account: AccountInfo, user: User | None
+) -> Connection:
+    """Reconnect an API-key connection with a new key Klaviyo has accepted."""
+    connection.secret = {"api_key": api_key}
+    connection.key_hint = mask_secret(api_key)
+    _apply_account(connection, account)
+    connection.status, connection.status_message = Status.HEALTHY, ""
+    connection.last_checked_at = timezone.now()
+    connection.save()
+    _log(connection, Event.RECONNECTED, "A new API key was saved.", user)
+    return connection
+
+
+def connection_disconnect(*, connection: Connection, user: User | None) -> Connection:
+    """Revoke OAuth tokens at Klaviyo, forget every secret and mark the connection revoked."""
+    note = "Disconnected; the stored credentials were deleted."
+    if connection.kind == Connection.Kind.OAUTH2 and connection.secret.get("refresh_token"):
+        try:
+            oauth.token_revoke(oauth.oauth_app(), token=connection.secret["refresh_token"])
+            note = "Disconnected; Klaviyo revoked the refresh token."
+        except oauth.OAuthFlowError as error:
+            logger.warning("Revoking connection %s at Klaviyo failed: %s", connection.pk, error)
+            note = f"Disconnected; Klaviyo did not confirm the revocation ({error})."
+    connection.secret = {}
+    connection.token_expires_at = None
+    connection.status = Status.REVOKED
+    connection.status_message = ""
+    connection.save()
+    _log(connection, Event.REVOKED, note, user)
+    return connection
+
+
+def connection_touch(*, connection: Connection) -> None:
+    """Record that a workflow just used the connection."""
+    Connection.objects.filter(pk=connection.pk).update(last_used_at=timezone.now())
