@@ -69,7 +69,8 @@ def run_action(
     """Run the action `key` with `params` for a connection (or a ready client).
 
     Never raises for Klaviyo's or the input's faults: they come back as `successful=False` with
-    an actionable `error`. `fetch_all` follows `links.next` on list actions, up to `max_items`.
+    an actionable `error`. `fetch_all` follows `links.next` on list actions, up to `max_items`;
+    list actions also take both as input fields.
     """
     try:
         action = key if isinstance(key, Action) else get_action(key)
@@ -86,6 +87,8 @@ def run_action(
         status.append(response.status)
         return response.data
 
+    fetch_all = bool(params.get("fetch_all", fetch_all))
+    max_items = params.get("max_items", max_items)
     try:
         data = execute(action, params, send)
         if fetch_all and action.paginates and isinstance(data, dict):

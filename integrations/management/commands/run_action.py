@@ -16,6 +16,7 @@ from integrations.klaviyo.credentials import ApiKeyCredentials
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # a quick tool; `manage.py check` is separate
     help = (
         "Run a Klaviyo action, e.g. run_action KLAVIYO_GET_LISTS --params '{}' --api-key pk_... "
         "Prints {successful, error, data, http_status, attempts}; exit status 0 when successful, "

@@ -77,7 +77,8 @@ def test_fetch_all_follows_pages_up_to_the_cap(make_client, klaviyo_server):
                 "links": {"next": nxt},
             },
         )
-    result = run_action(make_client(), "KLAVIYO_GET_LISTS", {}, fetch_all=True, max_items=5)
+    params = {"fetch_all": True, "max_items": 5}
+    result = run_action(make_client(), "KLAVIYO_GET_LISTS", params)
     assert result.successful
     assert [item["id"] for item in result.data["data"]] == ["L00", "L01", "L10", "L11", "L20"]
     assert len(klaviyo_server.received) == 3

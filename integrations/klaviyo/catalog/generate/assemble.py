@@ -40,6 +40,8 @@ def build_action(spec: Spec, seed: SeedAction, mapped: list[MappedOperation]) ->
     fields = _restructure(fields, override)
     _enrich(fields, operations, seed)
     _apply_changes(fields, override)
+    if any(f.name == "page_cursor" for f in fields):
+        fields.extend(_pagination_fields())
     for template in templates.values():
         template["bindings"] = {f.name: f.bindings for f in fields if _binds(f, template)}
         defaults = {
@@ -255,6 +257,36 @@ def _input_schema(fields: list[Field], override: dict[str, Any]) -> dict[str, An
             sub["examples"] = [example_value(sub)]
     schema["examples"] = [generate_input(schema)]
     return schema
+
+
+def _pagination_fields() -> list[Field]:
+    """Return the fields that make a list action follow `links.next` (run_action reads them)."""
+    return [
+        Field(
+            "fetch_all",
+            {
+                "type": "boolean",
+                "default": False,
+                "description": "Follow every page of results instead of returning only the first.",
+            },
+            False,
+            [],
+            "pagination",
+        ),
+        Field(
+            "max_items",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100000,
+                "default": 1000,
+                "description": "With fetch_all, stop after this many items.",
+            },
+            False,
+            [],
+            "pagination",
+        ),
+    ]
 
 
 def _alternatives(properties: dict[str, Any], override: dict[str, Any]) -> list[list[str]]:
