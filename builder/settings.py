@@ -210,6 +210,11 @@ KLAVIYO_SANDBOX_BASE_URL = env.str(
     "KLAVIYO_SANDBOX_BASE_URL",
     default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox/klaviyo",
 )
+# The sandbox's rate limits for accounts without their own: "off", "real" or "scaled[:N]"
+# (windows N times shorter); OAuth access-token lifetime; how long its jobs and sends take.
+KLAVIYO_SANDBOX_RATE_LIMITS = env.str("KLAVIYO_SANDBOX_RATE_LIMITS", default="off")
+KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL = env.int("KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL", default=3600)
+KLAVIYO_SANDBOX_JOB_SECONDS = env.float("KLAVIYO_SANDBOX_JOB_SECONDS", default=1.0)
 # OAuth app registered with Klaviyo (https://developers.klaviyo.com/en/docs/set_up_oauth).
 KLAVIYO_OAUTH_CLIENT_ID = env.str("KLAVIYO_OAUTH_CLIENT_ID", default="")
 KLAVIYO_OAUTH_CLIENT_SECRET = env.str("KLAVIYO_OAUTH_CLIENT_SECRET", default="")

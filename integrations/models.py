@@ -89,6 +89,7 @@ class ConnectionEvent(models.Model):
         RENAMED = "renamed", "Renamed"
         RECONNECTED = "reconnected", "Reconnected"
         REVOKED = "revoked", "Disconnected"
+        RESET = "reset", "Sandbox reset"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

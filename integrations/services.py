@@ -326,6 +326,18 @@ def connection_disconnect(*, connection: Connection, user: User | None) -> Conne
     return connection
 
 
+def connection_sandbox_reset(*, connection: Connection, user: User | None) -> dict[str, int]:
+    """Wipe a sandbox connection's account and seed the demo store again; return the counts."""
+    from integrations.klaviyo.sandbox.models import SandboxAccount
+    from integrations.klaviyo.sandbox.services import sandbox_account_reset
+
+    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
+    counts = sandbox_account_reset(account=account)
+    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    _log(connection, Event.RESET, f"Demo data restored: {summary}.", user)
+    return counts
+
+
 def connection_touch(*, connection: Connection) -> None:
     """Record that a workflow just used the connection."""
     Connection.objects.filter(pk=connection.pk).update(last_used_at=timezone.now())

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/test/", views.connection_test, name="connection_test"),
     path("<int:pk>/reconnect/", views.connection_reconnect, name="connection_reconnect"),
     path("<int:pk>/disconnect/", views.connection_disconnect, name="connection_disconnect"),
+    path("<int:pk>/reset/", views.connection_sandbox_reset, name="connection_sandbox_reset"),
 ]

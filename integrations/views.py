@@ -238,6 +238,20 @@ def connection_reconnect(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_required
 @require_POST
+def connection_sandbox_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a sandbox connection's demo store back as it was seeded."""
+    connection = _connection(request, pk)
+    if (
+        connection.kind == Connection.Kind.SANDBOX
+        and connection.status != Connection.Status.REVOKED
+    ):
+        services.connection_sandbox_reset(connection=connection, user=request.user)
+        messages.success(request, "The sandbox has its demo data back; your changes are gone.")
+    return redirect("connection_detail", pk=pk)
+
+
+@workspace_required
+@require_POST
 def connection_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     connection = _connection(request, pk)
     if connection.status != Connection.Status.REVOKED:

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -21,6 +21,8 @@ from builder.services.accounts import membership_add, user_signup
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+CALLBACK_PATH = "/connections/oauth/callback/"
+CALLBACK = f"http://testserver{CALLBACK_PATH}"
 
 
 @pytest.fixture
@@ -67,6 +69,42 @@ def client_for(db) -> Callable[..., Client]:
         return client
 
     return make
+
+
+# --- The Klaviyo sandbox on the live server -------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(live_server, settings) -> str:
+    """Point the app's Klaviyo URLs at the sandbox on the live server; return its base URL."""
+    base = f"{live_server.url}/sandbox/klaviyo"
+    settings.KLAVIYO_SANDBOX_BASE_URL = base
+    settings.KLAVIYO_BASE_URL = base
+    return base
+
+
+@pytest.fixture
+def sandbox_key(sandbox) -> str:
+    """Return the private key of a fresh, empty sandbox account named "Acme Store"."""
+    from integrations.klaviyo.sandbox.services import sandbox_account_create
+
+    _, key = sandbox_account_create(name="Acme Store", seed=False)
+    return key
+
+
+@pytest.fixture
+def oauth_app(sandbox, settings) -> dict[str, str]:
+    """Register Step Builder as an OAuth app with the sandbox and configure the settings."""
+    from integrations.klaviyo.sandbox.oauth import oauth_client_create
+
+    callbacks = [CALLBACK, f"{sandbox.removesuffix('/sandbox/klaviyo')}{CALLBACK_PATH}"]
+    client, secret = oauth_client_create(name="Step Builder", redirect_uris=callbacks)
+    settings.KLAVIYO_OAUTH_CLIENT_ID = client.client_id
+    settings.KLAVIYO_OAUTH_CLIENT_SECRET = secret
+    settings.KLAVIYO_OAUTH_AUTHORIZE_URL = f"{sandbox}/oauth/authorize"
+    settings.KLAVIYO_OAUTH_TOKEN_URL = f"{sandbox}/oauth/token"
+    settings.KLAVIYO_OAUTH_REVOKE_URL = f"{sandbox}/oauth/revoke"
+    return {"client_id": client.client_id, "secret": secret}
 
 
 def _database_url_for_tests() -> str:
@@ -124,3 +162,8 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: 
 def _fast_password_hashing(settings) -> None:
     """Hash test passwords cheaply; production keeps Django's default PBKDF2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def query_of(url: str) -> dict[str, str]:
+    """Return the query parameters of `url` as a plain dict (first value of each)."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}

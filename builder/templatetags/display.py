@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 from django.utils.html import linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -32,3 +35,13 @@ def summary(value: str, length: int = 140) -> str:
     """Return the opening of vendor text, without its rate-limit and scope boilerplate."""
     text = " ".join(_LIMITS.sub("", _plain(value)).split())
     return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+@register.filter
+def ago(value: datetime | None, never: str = "never") -> str:
+    """Return "just now", "5 minutes ago" or `never` for a missing time."""
+    if value is None:
+        return never
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"

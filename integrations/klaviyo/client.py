@@ -134,7 +134,7 @@ def default_base_url() -> str:
         return DEFAULT_BASE_URL
 
 
-_PRIVATE_KEY = re.compile(r"pk_[A-Za-z0-9]+")
+_PRIVATE_KEY = re.compile(r"pk_[A-Za-z0-9_]+")
 
 
 def redact(text: str) -> str:

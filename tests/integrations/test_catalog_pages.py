@@ -44,4 +44,6 @@ def test_an_action_page_shows_its_fields_scopes_and_limits(client_for, alice):
 
 
 def test_an_unknown_action_answers_404(client_for, alice):
-    assert client_for(alice).get(reverse("catalog_action", args=["KLAVIYO_NOPE"])).status_code == 404
+    assert (
+        client_for(alice).get(reverse("catalog_action", args=["KLAVIYO_NOPE"])).status_code == 404
+    )

@@ -121,3 +121,11 @@ def test_the_command_exits_1_when_klaviyo_fails_and_2_on_invalid_input(klaviyo_s
     invalid = run_command("KLAVIYO_GET_LIST", "--params", "{}", "--api-key", "pk_test_abc123456")
     assert invalid.returncode == 2
     assert "list_id" in json.loads(invalid.stdout)["error"]
+
+
+def test_log_lines_never_show_a_private_key():
+    from integrations.klaviyo.client import redact
+
+    assert redact("/api/x?k=pk_sandbox_9e5f0123abcd and pk_live_ABC123") == (
+        "/api/x?k=pk_*** and pk_***"
+    )
