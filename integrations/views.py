@@ -174,7 +174,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, "Connection renamed.")
                 return redirect("connection_detail", pk=pk)
-        elif action == "replace_key" and connection.kind != Connection.Kind.OAUTH2:
+        elif action == "replace_key" and connection.kind == Connection.Kind.API_KEY:
             key_form = ReplaceKeyForm(request.POST, prefix="key")
             if key_form.is_valid():
                 key = key_form.cleaned_data["api_key"]

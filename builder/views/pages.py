@@ -11,10 +11,19 @@ from builder.workspaces import workspace_required
 
 @workspace_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    from integrations.klaviyo.catalog import all_actions
+    from integrations.selectors import connections_of_workspace
+
+    connections = connections_of_workspace(request.workspace)
     return render(
         request,
         "pages/dashboard.html",
-        {"member_count": workspace_memberships(request.workspace).count()},
+        {
+            "member_count": workspace_memberships(request.workspace).count(),
+            "connection_count": connections.count(),
+            "healthy_count": connections.filter(status="healthy").count(),
+            "action_count": len(all_actions()),
+        },
     )
 
 

@@ -355,3 +355,10 @@ def test_charlie_does_not_see_alices_connections(client_for, charlie, alices_con
 def test_bob_shares_alices_connections(client_for, bob, alice_workspace, alices_connection):
     page = client_for(bob, workspace=alice_workspace).get(reverse("connection_list"))
     assert list(page.context["connections"]) == [alices_connection]
+
+
+def test_the_dashboard_counts_only_this_workspaces_connections(
+    client_for, alice, charlie, alices_connection
+):
+    assert client_for(alice).get(reverse("dashboard")).context["connection_count"] == 1
+    assert client_for(charlie).get(reverse("dashboard")).context["connection_count"] == 0
