@@ -205,6 +205,8 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 
 # --- Klaviyo ------------------------------------------------------------------------------------
 KLAVIYO_BASE_URL = env.str("KLAVIYO_BASE_URL", default="https://a.klaviyo.com")
+# Redis for the rate-limit buckets shared by every worker; defaults to a redis:// broker URL.
+KLAVIYO_RATELIMIT_REDIS_URL = env.str("KLAVIYO_RATELIMIT_REDIS_URL", default="")
 # Where workers reach the built-in sandbox (served by this app at /sandbox/klaviyo/).
 KLAVIYO_SANDBOX_BASE_URL = env.str(
     "KLAVIYO_SANDBOX_BASE_URL",
