@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from .errors import (
     error_from_exception,
     error_from_response,
 )
+from .process_local import PerProcess
 from .ratelimit import RateLimiter, Tier, default_rate_limiter, resolve_tier
 from .retry import (
     Jitter,
@@ -95,30 +94,21 @@ class KlaviyoResponse:
         return pagination.next_link(self.data)
 
 
-_session: tuple[int, requests.Session] | None = None
-_session_lock = threading.Lock()
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (they need Klaviyo's rules), so the adapter must not retry.
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+_sessions = PerProcess(_new_session)
 
 
 def get_session() -> requests.Session:
-    """Return this process's pooled `requests.Session`, creating it on first use.
-
-    Keyed by pid: a Celery prefork child must not share the parent's pooled sockets, so a
-    session inherited through `fork()` is replaced, never reused.
-    """
-    global _session
-    pid = os.getpid()
-    current = _session
-    if current is not None and current[0] == pid:
-        return current[1]
-    with _session_lock:
-        if _session is None or _session[0] != pid:
-            session = requests.Session()
-            # Retries are ours (they need Klaviyo's rules), so the adapter must not retry.
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            _session = (pid, session)
-        return _session[1]
+    """Return this process's pooled `requests.Session` (a forked worker gets its own)."""
+    return _sessions.get()
 
 
 def default_base_url() -> str:

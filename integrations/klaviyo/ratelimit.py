@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import logging
 import math
-import os
 import re
 import secrets
 import threading
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .credentials import fingerprint
+from .process_local import PerProcess
 
 logger = logging.getLogger("integrations.klaviyo.ratelimit")
 
@@ -347,23 +347,17 @@ def redis_url_from_settings() -> str | None:
     return None
 
 
-_default: tuple[int, RateLimiter] | None = None
-_default_lock = threading.Lock()
+def _new_default_limiter() -> RateLimiter:
+    url = redis_url_from_settings()
+    return RedisRateLimiter(url) if url else LocalRateLimiter()
+
+
+_default = PerProcess(_new_default_limiter)
 
 
 def default_rate_limiter() -> RateLimiter:
     """Return this process's shared limiter: Redis-backed when configured, else in-process.
 
-    Keyed by pid: a limiter (and its lock) inherited through a fork is not reused.
+    A limiter (and its lock) inherited through a fork is not reused.
     """
-    global _default
-    pid = os.getpid()
-    current = _default
-    if current is not None and current[0] == pid:
-        return current[1]
-    with _default_lock:
-        if _default is None or _default[0] != pid:
-            url = redis_url_from_settings()
-            limiter: RateLimiter = RedisRateLimiter(url) if url else LocalRateLimiter()
-            _default = (pid, limiter)
-        return _default[1]
+    return _default.get()
