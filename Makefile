@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# honcho gives every process its own PORT, so the worker is told where the web server is.
+export KLAVIYO_SANDBOX_BASE_URL ?= http://127.0.0.1:$(PORT)/sandbox/klaviyo
 
-.PHONY: run test e2e bench lint format check-deploy clean
+.PHONY: run test e2e bench lint format check-deploy clean clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,4 +52,10 @@ check-deploy: $(VENV)/.installed
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data/test* artifacts
+
+# Deletes the database and the generated keys (stored credentials become unreadable).
+clean-data:
+	@echo "This deletes data/ (database, broker, generated keys). Ctrl-C within 5 s to keep it."
+	@sleep 5
+	rm -rf data

@@ -31,8 +31,8 @@ def _key_from_data_dir(name: str, make: callable) -> str:
     path = DATA_DIR / name
     if not path.exists():
         tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
-        tmp.write_text(make())
-        tmp.chmod(0o600)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(make())  # readable by the owner only, from the first byte
         try:
             os.link(tmp, path)  # atomic: the first process to start wins, the others read its key
         except FileExistsError:
@@ -42,6 +42,11 @@ def _key_from_data_dir(name: str, make: callable) -> str:
     return path.read_text().strip()
 
 
+# Generated into DATA_DIR when unset: fine on one machine; a deploy check demands both in the
+# environment once the database is shared, since every machine must use the same keys.
+KEYS_FROM_ENVIRONMENT = bool(env.str("SECRET_KEY", default="")) and bool(
+    env.str("FIELD_ENCRYPTION_KEY", default="")
+)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _key_from_data_dir(
     "secret_key", lambda: secrets.token_urlsafe(50)
 )
@@ -49,6 +54,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _key_from_data_dir(
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
     _key_from_data_dir("field_encryption_key", lambda: Fernet.generate_key().decode())
 ]
+# Anyone who can reach the app may create an account; turn off for a closed team install.
+ALLOW_SIGNUP = env.bool("ALLOW_SIGNUP", default=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -57,6 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Served over HTTPS (production): secure cookies, HSTS, redirect to https.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_HTTPS else 0)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
-from builder.models import WorkerHeartbeat
+from builder.services.health import heartbeat_record
 
 
 @shared_task(bind=True, ignore_result=True)
 def worker_heartbeat(self) -> str:  # type: ignore[no-untyped-def]
     """Record that this worker (its Celery node name) is alive; /healthz reads it."""
     hostname = self.request.hostname or "unknown"
-    WorkerHeartbeat.objects.update_or_create(
-        hostname=hostname, defaults={"last_seen": timezone.now()}
-    )
+    heartbeat_record(hostname=hostname)
     return hostname

@@ -81,3 +81,7 @@ class EncryptedJSONField(models.TextField):
 
     def get_prep_value(self, value: Any) -> str:
         return encrypt(json.dumps(value or {}, sort_keys=True))
+
+    def value_to_string(self, obj: Any) -> str:
+        """Serialize (dumpdata) as the encrypted token, never the plaintext."""
+        return self.get_prep_value(self.value_from_object(obj))

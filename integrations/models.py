@@ -26,7 +26,7 @@ class Connection(WorkspaceScopedModel):
     class Status(models.TextChoices):
         HEALTHY = "healthy", "Healthy"
         FAILING = "failing", "Failing"
-        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        NEEDS_RECONNECT = "needs_reconnect", "Reconnect needed"
         REVOKED = "revoked", "Revoked"
 
     name = models.CharField(max_length=100)

@@ -13,7 +13,8 @@ from integrations.models import Connection, ConnectionEvent
 
 
 def connections_of_workspace(workspace: Workspace) -> QuerySet[Connection]:
-    return Connection.objects.for_workspace(workspace).order_by("name", "id")
+    """Return the workspace's connections without their secrets (lists never need them)."""
+    return Connection.objects.for_workspace(workspace).defer("secret").order_by("name", "id")
 
 
 def usable_connections(workspace: Workspace) -> QuerySet[Connection]:

@@ -81,6 +81,11 @@ class AccountInfo:
     id: str
     name: str
     public_key: str
+    #: Klaviyo accepted the credentials but would not show the account (no accounts:read).
+    limited: bool = False
+
+
+LIMITED_NOTE = "Klaviyo accepted the key, but it cannot read the account's details."
 
 
 def account_lookup(client: KlaviyoClient) -> AccountInfo:
@@ -136,6 +141,7 @@ def connection_create_api_key(
         workspace=workspace,
         kind=kind,
         name=name.strip() or account.name,
+        status_message=LIMITED_NOTE if account.limited else "",
         public_key=public_key.strip(),
         secret={"api_key": api_key},
         key_hint=mask_secret(api_key),
@@ -150,9 +156,17 @@ def connection_create_api_key(
 
 
 def api_key_verify(*, api_key: str, base_url: str | None = None) -> AccountInfo:
-    """Return the account behind `api_key`; raise KlaviyoError with Klaviyo's reason if refused."""
+    """Return the account behind `api_key`; raise KlaviyoError with Klaviyo's reason if refused.
+
+    A key without the `accounts:read` scope is valid: Klaviyo answers 403, not 401.
+    """
     client = KlaviyoClient(ApiKeyCredentials(api_key), base_url=base_url, max_attempts=2)
-    return account_lookup(client)
+    try:
+        return account_lookup(client)
+    except KlaviyoAuthError as error:
+        if error.status != 403:
+            raise
+        return AccountInfo(id="", name="Klaviyo account", public_key="", limited=True)
 
 
 def connection_create_sandbox(*, workspace: Workspace, user: User | None, name: str) -> Connection:
@@ -192,7 +206,11 @@ def connection_save_oauth(
     token: dict[str, Any],
     connection: Connection | None = None,
 ) -> Connection:
-    """Store the tokens of a finished authorization: a new connection, or a reconnected one."""
+    """Store the tokens of a finished authorization: a new connection, or a reconnected one.
+
+    Raise OAuthFlowError (after revoking the new tokens) when the account cannot be read or a
+    reconnect authorized a different Klaviyo account than the connection's.
+    """
     fields = _token_fields(token)
     scope = token.get("scope") or ""
     scopes = sorted(set(scope.split() if isinstance(scope, str) else scope))
@@ -212,7 +230,20 @@ def connection_save_oauth(
         base_url=settings.KLAVIYO_BASE_URL,
         max_attempts=2,
     )
-    account = account_lookup(client)
+    try:
+        account = account_lookup(client)
+    except KlaviyoError as error:
+        _revoke_quietly(fields["secret"]["refresh_token"])
+        raise oauth.OAuthFlowError(
+            f"Klaviyo issued a token, but reading the account failed: {error.message}"
+        ) from error
+    if not creating and connection.account_id and account.id != connection.account_id:
+        _revoke_quietly(fields["secret"]["refresh_token"])
+        raise oauth.OAuthFlowError(
+            f"You authorized {account.name} ({account.id}), but this connection is for "
+            f"{connection.account_name} ({connection.account_id}). Reconnect with that account, "
+            "or add a new connection for the other one."
+        )
     _apply_account(connection, account)
     connection.name = connection.name.strip() or account.name
     connection.status = Status.HEALTHY
@@ -227,13 +258,61 @@ def connection_save_oauth(
     return connection
 
 
+def _revoke_quietly(refresh_token: str) -> None:
+    """Give back tokens we will not store; a failure only leaves them to expire."""
+    if not refresh_token:
+        return
+    try:
+        oauth.token_revoke(oauth.oauth_app(), token=refresh_token)
+    except oauth.OAuthFlowError as error:
+        logger.warning("Revoking an unused OAuth token failed: %s", error.log_message)
+
+
 # --- Keeping it healthy ---------------------------------------------------------------------------
+#
+# Tests and refreshes talk to Klaviyo for a while; the user may disconnect meanwhile. So they
+# write back with a conditional UPDATE that never touches a revoked connection, and only the
+# fields they own: a slow health check can never bring back a deleted key.
+
+
+def _update_unless_revoked(connection: Connection, **fields: Any) -> bool:
+    """Write `fields` unless the connection was disconnected meanwhile; mirror them in memory."""
+    updated = (
+        Connection.objects.filter(pk=connection.pk)
+        .exclude(status=Status.REVOKED)
+        .update(**{name: _prep(connection, name, value) for name, value in fields.items()})
+    )
+    if updated:
+        for name, value in fields.items():
+            setattr(connection, name, value)
+    else:
+        connection.refresh_from_db()
+    return bool(updated)
+
+
+def _prep(connection: Connection, name: str, value: Any) -> Any:
+    """Encrypt the secret for a queryset update (which bypasses the field's own saving)."""
+    if name == "secret":
+        return Connection._meta.get_field("secret").get_prep_value(value)
+    return value
+
+
+def _mark(connection: Connection, status: str, message: str, user: User | None) -> None:
+    """Record a failure; log it only when it changes what the connection page says."""
+    changed = (connection.status, connection.status_message) != (status, message[:500])
+    updated = _update_unless_revoked(
+        connection, status=status, status_message=message[:500], last_checked_at=timezone.now()
+    )
+    if updated and changed:
+        _log(connection, Event.FAILED, message, user)
 
 
 def connection_refresh_token(*, connection: Connection, user: User | None = None) -> Connection:
     """Refresh an OAuth connection's access token and store the new one.
 
-    `invalid_grant` marks the connection "needs reconnect" and raises OAuthFlowError.
+    A refused refresh marks the connection "needs reconnect" (or "failing" when Klaviyo could
+    not be reached) and raises OAuthFlowError. When another worker refreshed the same
+    connection first, its tokens are adopted instead.
     """
     refresh_token = connection.secret.get("refresh_token")
     if not refresh_token:
@@ -242,25 +321,20 @@ def connection_refresh_token(*, connection: Connection, user: User | None = None
     try:
         token = oauth.token_refresh(oauth.oauth_app(), refresh_token=refresh_token)
     except oauth.OAuthFlowError as error:
+        fresh = Connection.objects.filter(pk=connection.pk).first()
+        if fresh and fresh.secret.get("refresh_token") not in (None, "", refresh_token):
+            connection.refresh_from_db()  # someone else refreshed (and rotated) it first
+            return connection
         status = Status.NEEDS_RECONNECT if error.needs_reconnect else Status.FAILING
-        _mark(connection, status, str(error), user)
+        _mark(connection, status, error.log_message, user)
         raise
     fields = _token_fields(token, connection.secret)
-    connection.secret = fields["secret"]
-    connection.token_expires_at = fields["token_expires_at"]
-    if connection.status == Status.FAILING:
-        connection.status, connection.status_message = Status.HEALTHY, ""
-    connection.save(update_fields=["secret", "token_expires_at", "status", "status_message"])
-    _log(connection, Event.REFRESHED, "Access token refreshed.", user)
+    healed = {"status": Status.HEALTHY, "status_message": ""}
+    if _update_unless_revoked(
+        connection, **fields, **(healed if connection.status == Status.FAILING else {})
+    ):
+        _log(connection, Event.REFRESHED, "Access token refreshed.", user)
     return connection
-
-
-def _mark(connection: Connection, status: str, message: str, user: User | None) -> None:
-    connection.status = status
-    connection.status_message = message[:500]
-    connection.last_checked_at = timezone.now()
-    connection.save(update_fields=["status", "status_message", "last_checked_at"])
-    _log(connection, Event.FAILED, message, user)
 
 
 def connection_test(*, connection: Connection, user: User | None = None) -> Connection:
@@ -272,16 +346,29 @@ def connection_test(*, connection: Connection, user: User | None = None) -> Conn
     except oauth.OAuthFlowError:
         return connection  # already marked by the refresh
     except KlaviyoAuthError as error:
+        if error.status == 403 and connection.kind != Connection.Kind.OAUTH2:
+            # The key works but may not read account details (no accounts:read scope).
+            if _update_unless_revoked(
+                connection, status=Status.HEALTHY, status_message=LIMITED_NOTE,
+                last_checked_at=timezone.now(),
+            ):  # fmt: skip
+                _log(connection, Event.TESTED, LIMITED_NOTE, user)
+            return connection
         _mark(connection, Status.NEEDS_RECONNECT, error.message, user)
         return connection
     except KlaviyoError as error:
         _mark(connection, Status.FAILING, error.message, user)
         return connection
-    _apply_account(connection, account)
-    connection.status, connection.status_message = Status.HEALTHY, ""
-    connection.last_checked_at = timezone.now()
-    connection.save()
-    _log(connection, Event.TESTED, f"Klaviyo answered for {account.name}.", user)
+    fields = {
+        "account_id": account.id,
+        "account_name": account.name,
+        "public_key": account.public_key or connection.public_key,
+        "status": Status.HEALTHY,
+        "status_message": "",
+        "last_checked_at": timezone.now(),
+    }
+    if _update_unless_revoked(connection, **fields):
+        _log(connection, Event.TESTED, f"Klaviyo answered for {account.name}.", user)
     return connection
 
 
@@ -315,8 +402,8 @@ def connection_disconnect(*, connection: Connection, user: User | None) -> Conne
             oauth.token_revoke(oauth.oauth_app(), token=connection.secret["refresh_token"])
             note = "Disconnected; Klaviyo revoked the refresh token."
         except oauth.OAuthFlowError as error:
-            logger.warning("Revoking connection %s at Klaviyo failed: %s", connection.pk, error)
-            note = f"Disconnected; Klaviyo did not confirm the revocation ({error})."
+            logger.warning("Revoking connection %s failed: %s", connection.pk, error.log_message)
+            note = f"Disconnected; Klaviyo did not confirm the revocation: {error.detail}"
     connection.secret = {}
     connection.token_expires_at = None
     connection.status = Status.REVOKED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -102,6 +103,8 @@ def _oauth_begin(
     reconnect: Connection | None = None,
 ) -> HttpResponse:
     """Remember state and PKCE verifier in the session, then send the user to Klaviyo."""
+    # Reading the account is how a connection knows which Klaviyo account it reaches.
+    scopes = sorted({*scopes, "accounts:read"})
     start = oauth.authorization_start(app, scopes=scopes)
     request.session[OAUTH_SESSION_KEY] = {
         "state": start.state,
@@ -116,14 +119,16 @@ def _oauth_begin(
 @workspace_required
 def connection_oauth_callback(request: HttpRequest) -> HttpResponse:
     """Finish the OAuth flow: check the state, exchange the code, store the tokens."""
-    pending = request.session.pop(OAUTH_SESSION_KEY, None)
+    pending = request.session.get(OAUTH_SESSION_KEY)
     if pending is None or not oauth.state_matches(pending["state"], request.GET.get("state")):
+        # Leave a pending flow alone: a stray or forged link must not cancel the real one.
         messages.error(
             request,
-            "That authorization could not be matched to this browser session (state mismatch), "
+            "That answer from Klaviyo does not belong to a connection started in this browser, "
             "so it was ignored. Start the connection again.",
         )
         return redirect("connection_add")
+    del request.session[OAUTH_SESSION_KEY]
     if pending["workspace_id"] != request.workspace.pk:
         messages.error(request, "You switched workspaces during the authorization; start again.")
         return redirect("connection_add")
@@ -131,10 +136,12 @@ def connection_oauth_callback(request: HttpRequest) -> HttpResponse:
     if pending["connection_id"]:
         reconnect = _connection(request, pending["connection_id"])
     if request.GET.get("error"):
-        detail = request.GET.get("error_description") or request.GET["error"]
-        if request.GET["error"] == "access_denied":
-            detail = "You declined the authorization in Klaviyo"
-        messages.error(request, f"{detail}. Nothing was connected.")
+        code = request.GET["error"]
+        detail = request.GET.get("error_description") or code
+        text = oauth.PLAIN_ERRORS.get(code) or f"Klaviyo did not authorize the connection: {detail}"
+        messages.error(
+            request, text if code == "access_denied" else f"{text} Nothing was connected."
+        )
         return (
             redirect("connection_detail", pk=reconnect.pk)
             if reconnect
@@ -236,11 +243,20 @@ def connection_reconnect(request: HttpRequest, pk: int) -> HttpResponse:
     return _oauth_begin(request, app, connection.name, scopes, reconnect=connection)
 
 
+def _check_can_manage(request: HttpRequest, connection: Connection) -> None:
+    """Only the workspace owner or whoever added the connection may remove or wipe it."""
+    if not (request.membership.is_owner or connection.created_by_id == request.user.pk):
+        raise PermissionDenied(
+            "Only the workspace owner or the person who added this connection can do that."
+        )
+
+
 @workspace_required
 @require_POST
 def connection_sandbox_reset(request: HttpRequest, pk: int) -> HttpResponse:
     """Put a sandbox connection's demo store back as it was seeded."""
     connection = _connection(request, pk)
+    _check_can_manage(request, connection)
     if (
         connection.kind == Connection.Kind.SANDBOX
         and connection.status != Connection.Status.REVOKED
@@ -254,6 +270,7 @@ def connection_sandbox_reset(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def connection_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     connection = _connection(request, pk)
+    _check_can_manage(request, connection)
     if connection.status != Connection.Status.REVOKED:
         services.connection_disconnect(connection=connection, user=request.user)
         messages.success(request, f"{connection.name} is disconnected; its secrets are deleted.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -16,6 +17,9 @@ from builder.services.accounts import user_signup
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
+    if not settings.ALLOW_SIGNUP:
+        messages.info(request, "Sign-up is closed here; ask a workspace owner for an account.")
+        return redirect("login")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_signup(
@@ -33,6 +37,9 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_context_data(**kwargs), "allow_signup": settings.ALLOW_SIGNUP}
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

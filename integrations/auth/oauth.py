@@ -20,12 +20,41 @@ from django.conf import settings
 TIMEOUT = (5, 30)
 
 
-class OAuthFlowError(Exception):
-    """The OAuth exchange failed; `code` is the RFC 6749 error (e.g. `invalid_grant`)."""
+#: What an RFC 6749 error code means for the person looking at the connection.
+PLAIN_ERRORS = {
+    "invalid_grant": (
+        "Klaviyo no longer accepts this connection's authorization (it expired or was revoked). "
+        "Reconnect it."
+    ),
+    "invalid_client": (
+        "Klaviyo does not recognise this Step Builder's OAuth app. Ask whoever runs Step Builder "
+        "to check KLAVIYO_OAUTH_CLIENT_ID and KLAVIYO_OAUTH_CLIENT_SECRET."
+    ),
+    "unauthorized_client": (
+        "Klaviyo does not allow this Step Builder's OAuth app to do that. Ask whoever runs "
+        "Step Builder to check the app's settings in Klaviyo."
+    ),
+    "access_denied": "You declined the authorization in Klaviyo, so nothing was connected.",
+}
 
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
+
+class OAuthFlowError(Exception):
+    """The OAuth exchange failed; `code` is the RFC 6749 error (e.g. `invalid_grant`).
+
+    `str(error)` is a sentence for the person at the screen; `detail` keeps the provider's own
+    words for the connection's event log.
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
+        super().__init__(PLAIN_ERRORS.get(code, message))
         self.code = code
+        self.detail = detail or message
+
+    @property
+    def log_message(self) -> str:
+        """Return the sentence plus the provider's code and detail, for the event log."""
+        code = f" [{self.code}]" if self.code else ""
+        return f"{self}{code} {self.detail}".strip()
 
     @property
     def needs_reconnect(self) -> bool:
@@ -122,7 +151,7 @@ def token_revoke(app: OAuthApp, *, token: str, hint: str = "refresh_token") -> N
         )
     if response.status_code >= 400:
         raise OAuthFlowError(
-            f"Klaviyo did not revoke the token (HTTP {response.status_code}).",
+            f"Klaviyo did not revoke the token (HTTP {response.status_code})",
             code=_error_code(response),
         )
 
@@ -142,8 +171,10 @@ def _call(method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     except OAuthError as error:
         detail = error.description or error.error or "unknown error"
         raise OAuthFlowError(
-            f"Klaviyo refused the authorization ({error.error}): {detail}", code=error.error or ""
+            f"Klaviyo refused the authorization: {detail}", code=error.error or "", detail=detail
         ) from error
     except requests.RequestException as error:
-        raise OAuthFlowError(f"Could not reach Klaviyo's OAuth server: {error}") from error
+        raise OAuthFlowError(
+            "Could not reach Klaviyo's OAuth server; try again in a moment.", detail=str(error)
+        ) from error
     return dict(token)

@@ -76,7 +76,18 @@ def run_action(
         action = key if isinstance(key, Action) else get_action(key)
     except UnknownAction as error:
         return ActionResult(False, str(error), None)
-    client = target if isinstance(target, KlaviyoClient) else _client_for(target)
+    if isinstance(target, KlaviyoClient):
+        client = target
+    else:
+        unusable = _unusable(target)
+        if unusable:
+            return ActionResult(False, unusable, None)
+        try:
+            client = _client_for(target)
+        except Exception as error:  # noqa: BLE001 - e.g. a refused token refresh
+            return ActionResult(
+                False, f"The connection “{target.name}” cannot be used: {error}", None
+            )
     tier = tier_of(action)
     attempts: list[Attempt] = []
     status: list[int] = []
@@ -92,7 +103,14 @@ def run_action(
     try:
         data = execute(action, params, send)
         if fetch_all and action.paginates and isinstance(data, dict):
-            data = _follow_pages(client, data, send_tier=tier, attempts=attempts, limit=max_items)
+            data = _follow_pages(
+                client,
+                data,
+                send_tier=tier,
+                attempts=attempts,
+                limit=max_items,
+                block_on_rate_limit=block_on_rate_limit,
+            )
     except InvalidInput as error:
         return ActionResult(False, error.message, None, invalid_input=error)
     except KlaviyoError as error:
@@ -119,6 +137,19 @@ def _touch(target: Connection | KlaviyoClient, attempts: list[Attempt]) -> None:
         connection_touch(connection=target)
 
 
+def _unusable(connection: Connection) -> str | None:
+    """Say why a connection cannot make calls now, or return None when it can."""
+    if connection.status == connection.Status.REVOKED:
+        return (
+            f"The connection “{connection.name}” was disconnected; choose another connection "
+            "or add this Klaviyo account again."
+        )
+    if connection.status == connection.Status.NEEDS_RECONNECT:
+        reason = f" ({connection.status_message})" if connection.status_message else ""
+        return f"The connection “{connection.name}” needs to be reconnected{reason}."
+    return None
+
+
 def _client_for(connection: Connection) -> KlaviyoClient:
     from integrations.services import client_for
 
@@ -132,25 +163,37 @@ def _follow_pages(
     send_tier: Tier,
     attempts: list[Attempt],
     limit: int | None,
+    block_on_rate_limit: bool,
 ) -> dict[str, Any]:
     """Append the `data` (and `included`) of the following pages to the first page's document.
 
-    Stop at `limit` items; `links.next` then still points at the rest, so nothing is hidden.
+    Stop once `limit` items are collected. When the cap cuts a page short, `links.next` points
+    at that page again (its `self` link) and `meta.truncated` is true, so the items beyond the
+    cap are never silently skipped by a caller who continues.
     """
     limit = limit or DEFAULT_MAX_ITEMS
     document = dict(first)
     items = list(document.get("data") or [])
     included = list(document.get("included") or [])
+    page_link = (document.get("links") or {}).get("self")
     next_url = next_link(document)
     while next_url and len(items) < limit:
-        response = client.send("GET", next_url, tier=send_tier)
+        response = client.send(
+            "GET", next_url, tier=send_tier, block_on_rate_limit=block_on_rate_limit
+        )
         attempts.extend(response.attempts)
         page = response.data or {}
+        page_link = next_url
         items.extend(page.get("data") or [])
         included.extend(page.get("included") or [])
         next_url = next_link(page)
+    truncated = len(items) > limit
     document["data"] = items[:limit]
     if included:
         document["included"] = included
-    document["links"] = {**(document.get("links") or {}), "next": next_url}
+    document["links"] = {
+        **(document.get("links") or {}),
+        "next": page_link if truncated else next_url,
+    }
+    document["meta"] = {**(document.get("meta") or {}), "truncated": truncated}
     return document

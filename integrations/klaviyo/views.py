@@ -6,6 +6,7 @@ from itertools import groupby
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
 
 from builder.workspaces import workspace_required
 from integrations.klaviyo.catalog import UnknownAction, categories, get_action, list_actions
@@ -13,6 +14,7 @@ from integrations.klaviyo.schema_view import input_rows, output_rows
 
 
 @workspace_required
+@vary_on_headers("HX-Request")
 def catalog(request: HttpRequest) -> HttpResponse:
     """List actions grouped by category; htmx requests get just the results."""
     query = request.GET.get("q", "").strip()
@@ -29,7 +31,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "category": category,
         "categories": categories(),
     }
-    template = "catalog/_results.html" if request.htmx else "catalog/list.html"
+    # A history restore (back button after hx-push-url) needs the whole page, not the results.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "catalog/_results.html" if partial else "catalog/list.html"
     return render(request, template, context)
 
 

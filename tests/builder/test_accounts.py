@@ -80,3 +80,11 @@ def test_forms_reject_posts_without_a_csrf_token(alice):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
     assert response.status_code == 403
+    assert "Your form expired" in response.content.decode()
+
+
+def test_sign_up_can_be_closed(client, db, settings):
+    settings.ALLOW_SIGNUP = False
+    response = client.post(reverse("signup"), {"email": "eve@example.com", "password": PASSWORD})
+    assert response.url == reverse("login")
+    assert not get_user_model().objects.filter(email="eve@example.com").exists()

@@ -29,3 +29,21 @@ def test_healthz_reports_a_stale_worker(client, db):
     body = client.get(reverse("healthz")).json()
     assert body["worker"]["ok"] is False
     assert "s old" in body["worker"]["error"]
+
+
+def test_healthz_names_a_failure_without_leaking_details(client, db, monkeypatch):
+    from builder.views import health
+
+    def broken(*args, **kwargs):
+        raise OSError("connection to 10.0.0.5 as user stepbuilder refused")
+
+    monkeypatch.setattr(health.celery_app, "connection_for_write", broken)
+    body = client.get(reverse("healthz")).json()
+    assert body["broker"] == {"ok": False, "error": "The task broker is unreachable."}
+    assert "10.0.0.5" not in str(body)
+
+
+def test_healthz_answers_plain_http_even_when_https_is_enforced(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get(reverse("healthz")).status_code in (200, 503)
+    assert client.get(reverse("login")).status_code == 301

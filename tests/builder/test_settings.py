@@ -11,6 +11,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "DEBUG": "false",
         "SECURE_HTTPS": "true",
         "SECRET_KEY": "x" * 20 + "-production-secret-key-that-is-long-and-random-9f8e7d6c5b4a",
+        "FIELD_ENCRYPTION_KEY": "Jk0mH0n9ZKqv3l0p3a2xH1sZx3VQ6nE6m6mN7cB2yQw=",
         "ALLOWED_HOSTS": "builder.example.com",
         "DATA_DIR": str(tmp_path),
     }
@@ -21,6 +22,25 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_demands_keys_when_the_database_is_shared(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_HTTPS": "true",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        "ALLOWED_HOSTS": "builder.example.com",
+        "DATA_DIR": str(tmp_path),
+    }
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "builder.E001" in result.stderr + result.stdout
 
 
 def test_secret_keys_are_generated_once_into_the_data_folder(tmp_path):

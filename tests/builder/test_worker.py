@@ -30,7 +30,7 @@ def test_a_task_sent_through_the_broker_runs_in_a_worker_process(celery_worker_p
 
 
 def test_healthz_turns_ok_once_the_worker_answers(client, celery_worker_process):
-    first = client.get(reverse("healthz"))  # enqueues a heartbeat for the worker
+    first = client.get(reverse("healthz"))  # the worker reports itself once it is ready
 
     def healthy():
         """/healthz to answer 200"""

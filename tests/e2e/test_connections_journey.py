@@ -36,8 +36,12 @@ def test_connect_with_an_api_key(logged_in, screenshot, sandbox_key):
     expect(page.get_by_role("heading", name="Acme Store")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Healthy")
     expect(page.get_by_text(f"pk_…{sandbox_key[-4:]}")).to_be_visible()
+    url = page.url
+    page.evaluate("window.notReloaded = true")
     page.get_by_role("button", name="Test now").click()  # htmx swaps the status card
     expect(page.get_by_test_id("events").get_by_text("Tested")).to_be_visible()
+    assert page.url == url
+    assert page.evaluate("window.notReloaded === true")  # swapped in place, not a page load
     screenshot("12-api-key-connected")
 
     page.get_by_role("link", name="All connections").click()
@@ -46,7 +50,16 @@ def test_connect_with_an_api_key(logged_in, screenshot, sandbox_key):
     assert sandbox_key not in page.content()
 
 
-def test_connect_with_oauth_deny_then_approve_then_reconnect(logged_in, screenshot, oauth_app):
+def grant_existing_account(page, key: str) -> None:
+    """On the sandbox's consent page, grant the sandbox account that `key` opens."""
+    page.get_by_label("An existing sandbox account").check()
+    page.get_by_label("Private API key of the sandbox account").fill(key)
+    page.get_by_role("button", name="Approve").click()
+
+
+def test_connect_with_oauth_deny_then_approve_then_reconnect(
+    logged_in, screenshot, oauth_app, sandbox_key
+):
     page = logged_in
     page.goto("/connections/new/?kind=oauth2")
     page.get_by_label("Read only").check()
@@ -61,7 +74,7 @@ def test_connect_with_oauth_deny_then_approve_then_reconnect(logged_in, screensh
     page.get_by_role("button", name="Continue to Klaviyo").click()
     expect(page.get_by_test_id("sandbox-authorize")).to_be_visible()
     screenshot("22-oauth-consent")
-    page.get_by_role("button", name="Approve").click()
+    grant_existing_account(page, sandbox_key)
     expect(
         page.get_by_role("status").get_by_text(re.compile("Connected to .* with OAuth"))
     ).to_be_visible()
@@ -71,14 +84,17 @@ def test_connect_with_oauth_deny_then_approve_then_reconnect(logged_in, screensh
 
     connection = Connection.objects.get(kind=Connection.Kind.OAUTH2)
     connection.status = Connection.Status.NEEDS_RECONNECT
-    connection.status_message = "Klaviyo refused the refresh token (invalid_grant)."
+    connection.status_message = (
+        "Klaviyo no longer accepts this connection's authorization (it expired or was revoked). "
+        "Reconnect it."
+    )
     connection.save()
     page.reload()
     banner = page.get_by_test_id("reconnect-banner")
     expect(banner).to_be_visible()
     screenshot("24-needs-reconnect")
     banner.get_by_role("button", name="Reconnect").click()
-    page.get_by_role("button", name="Approve").click()
+    grant_existing_account(page, sandbox_key)
     expect(page.get_by_test_id("status")).to_have_text("Healthy")
     expect(page.get_by_test_id("reconnect-banner")).to_have_count(0)
     screenshot("25-reconnected")

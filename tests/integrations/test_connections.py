@@ -9,6 +9,7 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 
+from builder.models import Membership
 from integrations import services
 from integrations.auth import oauth
 from integrations.klaviyo.actions import run_action
@@ -167,10 +168,13 @@ def start_oauth(client, preset: str = "full") -> dict[str, str]:
     return query_of(response.url)
 
 
-def approve(client, params: dict[str, str], decision: str = "approve") -> dict[str, str]:
+def approve(
+    client, params: dict[str, str], decision: str = "approve", key: str | None = None
+) -> dict[str, str]:
+    """Answer the sandbox's consent page: a new sandbox account, or the one `key` opens."""
+    grant = {"account": "existing", "private_key": key} if key else {"account": "new"}
     response = client.post(
-        reverse("klaviyo_sandbox:oauth_authorize"),
-        {**params, "account": "new", "decision": decision},
+        reverse("klaviyo_sandbox:oauth_authorize"), {**params, **grant, "decision": decision}
     )
     assert response.status_code == 302, response.content
     return query_of(response.url)
@@ -211,7 +215,7 @@ def test_a_state_mismatch_is_rejected(client_for, alice, oauth_app):
     client = client_for(alice)
     answer = approve(client, start_oauth(client))
     page = finish(client, {**answer, "state": "forged"}).content.decode()
-    assert "state mismatch" in page
+    assert "does not belong to a connection started in this browser" in page
     assert not Connection.objects.exists()
 
 
@@ -222,7 +226,7 @@ def test_the_pkce_verifier_is_checked(client_for, alice, oauth_app):
     session["klaviyo_oauth"]["code_verifier"] = "x" * 64  # not the one the challenge came from
     session.save()
     page = finish(client, answer).content.decode()
-    assert "invalid_grant" in page
+    assert "no longer accepts this connection&#x27;s authorization" in page
     assert not Connection.objects.exists()
 
 
@@ -257,9 +261,10 @@ def test_a_401_refreshes_once_and_retries(client_for, alice, oauth_app):
     assert connection.events.filter(kind=ConnectionEvent.Kind.REFRESHED).count() == 1
 
 
-def test_invalid_grant_asks_for_a_reconnect(client_for, alice, oauth_app):
+def test_invalid_grant_asks_for_a_reconnect(client_for, alice, oauth_app, sandbox_key):
     client = client_for(alice)
-    connection = connect_with_oauth(client)
+    finish(client, approve(client, start_oauth(client), key=sandbox_key))
+    connection = Connection.objects.get()
     oauth.token_revoke(oauth.oauth_app(), token=connection.secret["refresh_token"])
     connection.token_expires_at = timezone.now()
     connection.save()
@@ -267,15 +272,88 @@ def test_invalid_grant_asks_for_a_reconnect(client_for, alice, oauth_app):
     assert connection.status == Connection.Status.NEEDS_RECONNECT
     page = client.get(reverse("connection_detail", args=[connection.pk])).content.decode()
     assert 'data-testid="reconnect-banner"' in page
-    assert "invalid_grant" in page
+    assert "Reconnect it." in page
+    assert "[invalid_grant]" in connection.events.first().message  # the code stays in the log
 
-    # Reconnecting authorizes again and heals the same connection.
+    # Reconnecting authorizes the same account again and heals the same connection.
     response = client.post(reverse("connection_reconnect", args=[connection.pk]))
-    finish(client, approve(client, query_of(response.url)))
+    finish(client, approve(client, query_of(response.url), key=sandbox_key))
     connection.refresh_from_db()
     assert connection.status == Connection.Status.HEALTHY
     assert Connection.objects.count() == 1
     assert connection.events.filter(kind=ConnectionEvent.Kind.RECONNECTED).exists()
+
+
+def test_reconnecting_to_another_klaviyo_account_is_refused(
+    client_for, alice, oauth_app, sandbox_key
+):
+    client = client_for(alice)
+    finish(client, approve(client, start_oauth(client), key=sandbox_key))
+    connection = Connection.objects.get()
+    response = client.post(reverse("connection_reconnect", args=[connection.pk]))
+    page = finish(client, approve(client, query_of(response.url))).content.decode()  # a new one
+    assert "but this connection is for Acme Store" in page
+    connection.refresh_from_db()
+    assert connection.account_name == "Acme Store"
+    assert not connection.events.filter(kind=ConnectionEvent.Kind.RECONNECTED).exists()
+
+
+def test_a_stray_callback_does_not_cancel_the_pending_authorization(client_for, alice, oauth_app):
+    client = client_for(alice)
+    answer = approve(client, start_oauth(client))
+    finish(client, {"code": "forged", "state": "forged"})
+    finish(client, answer)
+    assert Connection.objects.filter(kind=Connection.Kind.OAUTH2).count() == 1
+
+
+def test_switching_workspace_mid_authorization_connects_nothing(
+    client_for, bob, alice_workspace, oauth_app
+):
+    client = client_for(bob, workspace=alice_workspace)
+    answer = approve(client, start_oauth(client))
+    own = Membership.objects.get(user=bob, role=Membership.Role.OWNER).workspace
+    client.post(reverse("workspace_switch", args=[own.pk]))
+    page = finish(client, answer).content.decode()
+    assert "You switched workspaces" in page
+    assert not Connection.objects.exists()
+
+
+def test_a_disconnect_is_not_undone_by_a_check_that_was_running(client_for, alice, sandbox_key):
+    add_api_key(client_for(alice), sandbox_key)
+    checking = Connection.objects.get()  # a health check loaded it ...
+    services.connection_disconnect(connection=Connection.objects.get(), user=alice)  # ... then
+    services.connection_test(connection=checking)
+    stored = Connection.objects.get()
+    assert stored.status == Connection.Status.REVOKED
+    assert stored.secret == {}
+    failing = Connection.objects.get()
+    services._mark(failing, Connection.Status.FAILING, "timeout", None)
+    assert Connection.objects.get().status == Connection.Status.REVOKED
+
+
+def test_running_an_action_on_a_disconnected_connection_explains_it(client_for, alice, sandbox_key):
+    add_api_key(client_for(alice), sandbox_key)
+    connection = services.connection_disconnect(connection=Connection.objects.get(), user=alice)
+    result = run_action(connection, "KLAVIYO_GET_LISTS", {})
+    assert not result.successful
+    assert "was disconnected" in result.error
+    assert result.attempts == []
+
+
+def test_only_the_owner_or_its_creator_can_disconnect(
+    client_for, alice, bob, alice_workspace, sandbox_key
+):
+    add_api_key(client_for(alice), sandbox_key)
+    connection = Connection.objects.get()
+    bobs = client_for(bob, workspace=alice_workspace)
+    assert bobs.post(reverse("connection_disconnect", args=[connection.pk])).status_code == 403
+    assert bobs.post(reverse("connection_sandbox_reset", args=[connection.pk])).status_code == 403
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.HEALTHY
+    Connection.objects.filter(pk=connection.pk).update(created_by=bob)
+    bobs.post(reverse("connection_disconnect", args=[connection.pk]))
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.REVOKED
 
 
 def test_disconnect_revokes_the_refresh_token_and_forgets_secrets(client_for, alice, oauth_app):

@@ -57,3 +57,17 @@ def test_a_secret_without_its_key_says_what_went_wrong(settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(SecretUnreadable, match="rotate_secrets"):
         decrypt(token)
+
+
+def test_a_database_dump_holds_only_the_encrypted_secret(stored):
+    out = io.StringIO()
+    call_command("dumpdata", "integrations.connection", stdout=out)
+    dump = out.getvalue()
+    assert KEY not in dump
+    Connection.objects.all().delete()
+    path = io.StringIO(dump)
+    from django.core import serializers
+
+    for obj in serializers.deserialize("json", path):
+        obj.save()
+    assert Connection.objects.get().secret == {"api_key": KEY}

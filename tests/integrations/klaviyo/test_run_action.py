@@ -82,6 +82,18 @@ def test_fetch_all_follows_pages_up_to_the_cap(make_client, klaviyo_server):
     assert result.successful
     assert [item["id"] for item in result.data["data"]] == ["L00", "L01", "L10", "L11", "L20"]
     assert len(klaviyo_server.received) == 3
+    # The cap cut the last page short: continuing re-reads it instead of skipping L21.
+    assert result.data["meta"]["truncated"] is True
+    assert result.data["links"]["next"].endswith("page%5Bcursor%5D=c2")
+
+
+def test_fetch_all_without_a_cap_reaches_the_end(make_client, klaviyo_server):
+    base = klaviyo_server.url
+    klaviyo_server.respond(200, {"data": [{"id": "a"}], "links": {"next": f"{base}/api/lists?c=2"}})
+    klaviyo_server.respond(200, {"data": [{"id": "b"}], "links": {"next": None}})
+    result = run_action(make_client(), "KLAVIYO_GET_LISTS", {"fetch_all": True})
+    assert [item["id"] for item in result.data["data"]] == ["a", "b"]
+    assert result.data["meta"]["truncated"] is False
     assert result.data["links"]["next"] is None
 
 
