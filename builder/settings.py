@@ -222,6 +222,8 @@ KLAVIYO_SANDBOX_BASE_URL = env.str(
 )
 # The sandbox's rate limits for accounts without their own: "off", "real" or "scaled[:N]"
 # (windows N times shorter); OAuth access-token lifetime; how long its jobs and sends take.
+KLAVIYO_SANDBOX_ENABLED = env.bool("KLAVIYO_SANDBOX_ENABLED", default=True)
+KLAVIYO_SANDBOX_MAX_PER_WORKSPACE = env.int("KLAVIYO_SANDBOX_MAX_PER_WORKSPACE", default=5)
 KLAVIYO_SANDBOX_RATE_LIMITS = env.str("KLAVIYO_SANDBOX_RATE_LIMITS", default="off")
 KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL = env.int("KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL", default=3600)
 KLAVIYO_SANDBOX_JOB_SECONDS = env.float("KLAVIYO_SANDBOX_JOB_SECONDS", default=1.0)

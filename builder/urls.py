@@ -1,5 +1,6 @@
 """URL configuration of Step Builder."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -31,6 +32,7 @@ urlpatterns = [
         name="member_remove",
     ),
     path("healthz", health.healthz, name="healthz"),
-    path("sandbox/klaviyo/", include("integrations.klaviyo.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]
+if settings.KLAVIYO_SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/klaviyo/", include("integrations.klaviyo.sandbox.urls")))

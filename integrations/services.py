@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -170,8 +171,20 @@ def api_key_verify(*, api_key: str, base_url: str | None = None) -> AccountInfo:
 
 
 def connection_create_sandbox(*, workspace: Workspace, user: User | None, name: str) -> Connection:
-    """Create an isolated sandbox account with demo data and a connection to it."""
+    """Create an isolated sandbox account with demo data and a connection to it.
+
+    Raise ValidationError when the sandbox is switched off or the workspace has its maximum.
+    """
     from integrations.klaviyo.sandbox.services import sandbox_account_create
+
+    if not settings.KLAVIYO_SANDBOX_ENABLED:
+        raise ValidationError("The sandbox is switched off on this Step Builder.")
+    existing = Connection.objects.for_workspace(workspace).filter(kind=Connection.Kind.SANDBOX)
+    limit = settings.KLAVIYO_SANDBOX_MAX_PER_WORKSPACE
+    if existing.exclude(status=Status.REVOKED).count() >= limit:
+        raise ValidationError(
+            f"This workspace already has {limit} sandboxes; reset or disconnect one instead."
+        )
 
     account, api_key = sandbox_account_create(name=name or f"{workspace.name} sandbox")
     info = AccountInfo(id=str(account.public_key), name=account.name, public_key=account.public_key)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,7 +42,7 @@ def _redirect_uri(request: HttpRequest) -> str:
 def connection_add(request: HttpRequest) -> HttpResponse:
     """Add a connection; `?kind=` picks the tab (API key, OAuth2 or sandbox)."""
     kind = request.POST.get("kind") or request.GET.get("kind") or "api_key"
-    if kind not in KINDS:
+    if kind not in KINDS or (kind == "sandbox" and not settings.KLAVIYO_SANDBOX_ENABLED):
         kind = "api_key"
     data = request.POST if request.method == "POST" else None
     app = oauth.oauth_app(_redirect_uri(request))
@@ -62,17 +63,28 @@ def connection_add(request: HttpRequest) -> HttpResponse:
             elif kind == "oauth2" and app.configured:
                 return _oauth_begin(request, app, form.cleaned_data["name"], form.chosen_scopes())
             elif kind == "sandbox":
-                connection = services.connection_create_sandbox(
-                    workspace=request.workspace, user=request.user, name=form.cleaned_data["name"]
-                )
-                messages.success(
-                    request, "Sandbox ready: a private Klaviyo stand-in with demo data."
-                )
-                return redirect("connection_detail", pk=connection.pk)
+                try:
+                    connection = services.connection_create_sandbox(
+                        workspace=request.workspace,
+                        user=request.user,
+                        name=form.cleaned_data["name"],
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(
+                        request, "Sandbox ready: a private Klaviyo stand-in with demo data."
+                    )
+                    return redirect("connection_detail", pk=connection.pk)
     return render(
         request,
         "connections/add.html",
-        {"kind": kind, "forms": forms, "oauth_app": app},
+        {
+            "kind": kind,
+            "forms": forms,
+            "oauth_app": app,
+            "sandbox_enabled": settings.KLAVIYO_SANDBOX_ENABLED,
+        },
     )
 
 

@@ -156,6 +156,16 @@ def test_resetting_a_sandbox_restores_the_demo_data(client_for, alice, sandbox):
     assert connection.last_used_at is not None
 
 
+def test_a_workspace_has_a_limited_number_of_sandboxes(client_for, alice, sandbox, settings):
+    settings.KLAVIYO_SANDBOX_MAX_PER_WORKSPACE = 1
+    client = client_for(alice)
+    client.post(reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "One"})
+    response = client.post(reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "Two"})
+    assert response.status_code == 200
+    assert "already has 1 sandboxes" in response.content.decode()
+    assert Connection.objects.count() == 1
+
+
 # --- OAuth2 ------------------------------------------------------------------------------------
 
 
