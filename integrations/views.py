@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from builder.workspaces import get_for_workspace_or_404, workspace_required
-from integrations import selectors, services
+from integrations import access, selectors, services
 from integrations.auth import oauth
 from integrations.forms import ApiKeyForm, OAuthForm, RenameForm, ReplaceKeyForm, SandboxForm
 from integrations.klaviyo.errors import KlaviyoError
@@ -91,7 +91,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
 def _add_api_key(request: HttpRequest, form: ApiKeyForm) -> HttpResponse | None:
     key = form.cleaned_data["api_key"]
     try:
-        account = services.api_key_verify(api_key=key)
+        account = access.api_key_verify(api_key=key)
     except KlaviyoError as error:
         form.add_error("api_key", f"Klaviyo did not accept this key: {error.message}")
         return None
@@ -198,8 +198,8 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if key_form.is_valid():
                 key = key_form.cleaned_data["api_key"]
                 try:
-                    account = services.api_key_verify(
-                        api_key=key, base_url=services.base_url_for(connection)
+                    account = access.api_key_verify(
+                        api_key=key, base_url=access.base_url_for(connection)
                     )
                 except KlaviyoError as error:
                     key_form.add_error(

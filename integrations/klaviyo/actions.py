@@ -151,7 +151,7 @@ def _unusable(connection: Connection) -> str | None:
 
 
 def _client_for(connection: Connection) -> KlaviyoClient:
-    from integrations.services import client_for
+    from integrations.access import client_for
 
     return client_for(connection)
 
