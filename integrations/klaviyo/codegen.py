@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from .catalog.generate.assemble import build_action, share_id_examples
+from .catalog.generate.localize import localize_examples
 from .catalog.generate.naming import snake
 from .catalog.generate.sources import MAP_FILE, SEED_FILE, SPEC_FILE, read_map, read_seed
 from .catalog.generate.spec import Spec
+from .catalog.generate.vocabulary import ID_EXAMPLES
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog" / "data"
 FORMAT_VERSION = 1
@@ -41,6 +43,7 @@ def generate(shared: Path) -> tuple[dict[str, list[dict[str, Any]]], str]:
         except Exception as exc:
             raise ValueError(f"{action.key}: {exc}") from exc
     share_id_examples(entries)
+    localize_examples(entries, ID_EXAMPLES)
     files: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         files.setdefault(f"{snake(entry['category'])}.json", []).append(entry)

@@ -96,8 +96,24 @@ def remove_profiles_from_list(params: dict[str, Any], send: Send) -> dict[str, A
     return {"list_id": list_id, "profile_ids": ids, "not_found_emails": not_found}
 
 
+def get_account(params: dict[str, Any], send: Send) -> Any:
+    """Return an account as GET /api/accounts/{id} does; without an id, the connected one.
+
+    An account id is the account's public key, which a workflow rarely knows; a private key
+    only ever sees its own account, so GET /api/accounts answers exactly that one.
+    """
+    if params.get("account_id"):
+        return send(build_request("KLAVIYO_GET_ACCOUNT", params))
+    fields = {name: value for name, value in params.items() if name == "fields_account"}
+    answer = send(build_request("KLAVIYO_GET_ACCOUNTS", fields))
+    records = _records(answer)
+    links = answer.get("links") if isinstance(answer, dict) else None
+    return {"data": records[0] if records else None, "links": links or {}}
+
+
 #: Handler name (an action's `composite`) -> handler.
 COMPOSITES: dict[str, Callable[[dict[str, Any], Send], Any]] = {
     "add_profiles_to_list": add_profiles_to_list,
     "remove_profiles_from_list": remove_profiles_from_list,
+    "get_account": get_account,
 }

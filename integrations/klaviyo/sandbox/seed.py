@@ -33,6 +33,7 @@ from .seed_data import (
     STREETS,
     WEBHOOK_TOPICS,
 )  # fmt: skip
+from .seed_showcase import seed_showcase
 from .seed_store import seed_catalog, seed_marketing
 
 SEED = 20260715
@@ -372,4 +373,6 @@ def seed_account(account: SandboxAccount, *, seed: int = SEED) -> dict[str, int]
     counts: dict[str, int] = {}
     for res in b.resources:
         counts[res.type] = counts.get(res.type, 0) + 1
+    # Last, so the examples' resources are copies of the finished demo store's.
+    counts["showcase"] = seed_showcase(account)
     return dict(sorted(counts.items()))

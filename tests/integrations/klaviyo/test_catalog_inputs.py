@@ -199,7 +199,7 @@ def test_nested_lists_of_resources_are_flat_objects():
 
 
 def test_the_composite_registry_is_a_plain_dict():
-    assert set(COMPOSITES) == {"add_profiles_to_list", "remove_profiles_from_list"}
+    assert set(COMPOSITES) == {"add_profiles_to_list", "remove_profiles_from_list", "get_account"}
     assert get_action("KLAVIYO_ADD_PROFILE_TO_LIST").composite == "add_profiles_to_list"
 
 

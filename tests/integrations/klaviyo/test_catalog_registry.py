@@ -162,7 +162,7 @@ def test_syntax_fields_carry_an_example():
             if syntax:
                 assert schema.get("examples"), f"{a.key}.{name}"
     catalog_id = get_action("KLAVIYO_GET_CATALOG_ITEM").input_schema["properties"]
-    assert catalog_id["catalog_item_id"]["examples"] == ["$custom:::$default:::SAMPLE-1"]
+    assert catalog_id["catalog_item_id"]["examples"][0].startswith("$custom:::$default:::SAMPLE-")
 
 
 def test_output_data_is_typed_from_the_answer():
@@ -182,3 +182,25 @@ def test_costly_parameters_have_stricter_limits():
     assert (strict.tier, strict.burst, strict.steady) == ("XS", 1, 15)
     profile = get_action("KLAVIYO_GET_PROFILE").rate_limit
     assert profile.for_query({"include": "conversations,lists"}).burst == 1
+
+
+def test_every_example_names_ids_of_its_own():
+    # Shared ids would let one action's example delete what another's reads; the two exceptions
+    # are fixed for every account (a webhook topic) or replaced by the client (company_id).
+    owners: dict[str, set[str]] = {}
+    for a in ACTIONS:
+        example = example_input(a)
+        for name, schema in a.input_schema["properties"].items():
+            if not name.endswith(("_id", "_ids")) or name not in example:
+                continue
+            if schema.get("examples"):
+                assert schema["examples"][0] == example[name], f"{a.key}.{name}"
+            if name == "company_id":
+                continue
+            values = example[name] if isinstance(example[name], list) else [example[name]]
+            for value in values:
+                owners.setdefault(value, set()).add(a.key)
+    shared = {value: keys for value, keys in owners.items() if len(keys) > 1}
+    assert shared == {
+        "event:klaviyo.sent_sms": {"KLAVIYO_CREATE_WEBHOOK", "KLAVIYO_GET_WEBHOOK_TOPIC"}
+    }

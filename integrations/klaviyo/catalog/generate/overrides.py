@@ -137,6 +137,17 @@ OVERRIDES: dict[str, dict[str, Any]] = {
             }
         },
     },
+    "KLAVIYO_GET_ACCOUNT": {
+        "composite": "get_account",
+        "fields": {
+            "account_id": {
+                "required": False,
+                "description": (
+                    "The account's id (its public API key); leave it out for the connected account."
+                ),
+            }
+        },
+    },
     "KLAVIYO_GET_CAMPAIGNS": {
         "add_fields": {
             "channel": {
