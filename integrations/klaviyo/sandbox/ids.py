@@ -56,8 +56,12 @@ def private_key() -> str:
 
 
 def public_key() -> str:
-    """Return a new 6-character public key (company id), always starting with `SBX`."""
-    return "SBX" + "".join(secrets.choice(_PUBLIC) for _ in range(3))
+    """Return a new 12-character public key (company id), always starting with `SBX`.
+
+    Klaviyo's are 6 characters, but client endpoints accept writes with the public key alone:
+    on a shared install a short key could be guessed and another team's sandbox written to.
+    """
+    return "SBX" + "".join(secrets.choice(_PUBLIC) for _ in range(9))
 
 
 def opaque_secret(prefix: str) -> str:

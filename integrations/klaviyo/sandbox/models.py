@@ -22,7 +22,7 @@ class SandboxAccount(models.Model):
     name = models.CharField(max_length=200, db_index=True)
     api_key_hash = models.CharField(max_length=64, unique=True, editable=False)
     api_key_hint = models.CharField(max_length=4, editable=False)
-    public_key = models.CharField(max_length=6, unique=True, editable=False)
+    public_key = models.CharField(max_length=12, unique=True, editable=False)
     rate_limit_mode = models.CharField(
         max_length=10, choices=RateLimitMode.choices, blank=True, default=""
     )

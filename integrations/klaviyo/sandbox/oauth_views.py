@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -38,7 +39,7 @@ class GrantForm(forms.Form):
         required=False,
         label="Private API key of the sandbox account",
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "pk_sandbox_…"}),
-        help_text="Shown once when the sandbox account was created.",
+        help_text="Printed by `manage.py sandbox_seed`, or by whoever created the account.",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def _error_page(request: HttpRequest, message: str) -> HttpResponse:
 
 
 @never_cache
+@login_required  # like Klaviyo's consent page: only someone signed in may grant access
 def authorize(request: HttpRequest) -> HttpResponse:
     """Show the consent page (GET) and answer Approve / Deny (POST) with a redirect."""
     source = request.POST if request.method == "POST" else request.GET

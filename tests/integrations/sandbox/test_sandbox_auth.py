@@ -88,4 +88,4 @@ def test_private_keys_are_stored_hashed(api):
     assert api.api_key.startswith("pk_sandbox_")
     assert api.api_key not in (account.api_key_hash, account.api_key_hint)
     assert account.api_key_hint == api.api_key[-4:]
-    assert len(account.public_key) == 6
+    assert len(account.public_key) == 12

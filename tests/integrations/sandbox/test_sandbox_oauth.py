@@ -78,10 +78,37 @@ def bearer(api, token: str) -> dict[str, str]:
     return api.headers(Authorization=f"Bearer {token}")
 
 
+def log_in(browser: requests.Session, site: str, email: str, password: str) -> None:
+    """Log the browser into Step Builder (the consent page, like Klaviyo's, needs a login)."""
+    page = browser.get(f"{site}/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = browser.post(
+        f"{site}/accounts/login/",
+        data={"csrfmiddlewaretoken": token, "username": email, "password": password},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.text
+
+
 @pytest.fixture
-def app(sandbox_url) -> OAuthApp:
+def app(sandbox_url, live_server) -> OAuthApp:
+    from builder.services.accounts import user_signup
+
     client, secret = oauth_client_create(name="Pipeline Pro", redirect_uris=[CALLBACK])
-    return OAuthApp(sandbox_url, client.client_id, secret)
+    app = OAuthApp(sandbox_url, client.client_id, secret)
+    user_signup(email="owner@example.com", password="a long sandbox passphrase")
+    log_in(app.browser, live_server.url, "owner@example.com", "a long sandbox passphrase")
+    return app
+
+
+def test_the_consent_page_needs_a_logged_in_user(sandbox_url, live_server):
+    client, _ = oauth_client_create(name="Pipeline Pro", redirect_uris=[CALLBACK])
+    anonymous = OAuthApp(sandbox_url, client.client_id, "unused")
+    page = anonymous.browser.get(
+        f"{sandbox_url}/oauth/authorize", params=anonymous.params(), allow_redirects=False
+    )
+    assert page.status_code == 302
+    assert "/accounts/login/" in page.headers["Location"]
 
 
 def test_the_consent_page_names_the_app_and_scopes_and_deny_redirects(app):
