@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from builder.models import Membership
+from integrations.models import Connection
 
 WORKSPACE_PAGES = [
     "dashboard",
@@ -26,10 +27,20 @@ def test_it_requires_login(client, db, name):
 
 
 @pytest.mark.parametrize("name", WORKSPACE_PAGES)
-def test_pages_show_only_the_current_workspace(client_for, alice, charlie, name):
+def test_pages_show_only_the_current_workspace(client_for, alice, alice_workspace, charlie, name):
+    Connection.objects.create(
+        workspace=alice_workspace,
+        name="Zebra Outlet",
+        kind=Connection.Kind.API_KEY,
+        secret={"api_key": "pk_live_zebra_0123456789"},
+        key_hint="pk_…6789",
+        account_name="Zebra Outlet Inc",
+    )
     page = client_for(charlie).get(reverse(name))
     assert page.status_code == 200
-    assert "Alice" not in page.content.decode()
+    body = page.content.decode()
+    assert "Alice" not in body
+    assert "Zebra" not in body
 
 
 def test_charlie_cannot_remove_alices_members_by_posting_their_id(
