@@ -104,12 +104,16 @@ def _owner(call: Call) -> SandboxResource:
     return store.require(call.account, call.op["type"], call.id)
 
 
-def related(call: Call) -> Reply:
-    """Answer GET /api/<collection>/{id}/<relationship>: the related resource(s)."""
+def _relation(call: Call) -> tuple[SandboxResource, relations.Relation, dict[str, Any]]:
+    """Return the owner, the relationship and the related ids a relationship route names."""
     res = _owner(call)
     name = call.op["relationship"]
-    rel = relations.require(res.type, name)
-    ids = relations.related_ids(res, name)
+    return res, relations.require(res.type, name), relations.related_ids(res, name)
+
+
+def related(call: Call) -> Reply:
+    """Answer GET /api/<collection>/{id}/<relationship>: the related resource(s)."""
+    res, rel, ids = _relation(call)
     if not rel.many:
         first = next(iter(ids), None)
         return single(call, store.get(call.account, rel.target, first) if first else None)
@@ -127,10 +131,7 @@ def _membership(
 
 def relationship_get(call: Call) -> Reply:
     """Answer GET /api/<collection>/{id}/relationships/<relationship>: resource identifiers."""
-    res = _owner(call)
-    name = call.op["relationship"]
-    rel = relations.require(res.type, name)
-    ids = relations.related_ids(res, name)
+    res, rel, ids = _relation(call)
     if not rel.many:
         first = next(iter(ids), None)
         data = {"type": rel.target, "id": first} if first else None

@@ -85,25 +85,22 @@ def _consent(consent: str) -> list[dict[str, Any]]:
 _EVENT = {"metric_name": "Viewed Product", "properties": {"product_id": "SKU-1"}}
 
 
+def _list_membership(composite: str) -> dict[str, Any]:
+    """Return the override of a list-membership action taking profile ids *or* emails."""
+    return {
+        "composite": composite,
+        "fields": {
+            "profile_ids": {"required": False, "schema": {"maxItems": 1000, "uniqueItems": True}}
+        },
+        "add_fields": {"emails": {"schema": _EMAILS_FOR_LIST}},
+        "any_of": [["profile_ids"], ["emails"]],
+        "output": _LIST_RESULT,
+    }
+
+
 OVERRIDES: dict[str, dict[str, Any]] = {
-    "KLAVIYO_ADD_PROFILE_TO_LIST": {
-        "composite": "add_profiles_to_list",
-        "fields": {
-            "profile_ids": {"required": False, "schema": {"maxItems": 1000, "uniqueItems": True}}
-        },
-        "add_fields": {"emails": {"schema": _EMAILS_FOR_LIST}},
-        "any_of": [["profile_ids"], ["emails"]],
-        "output": _LIST_RESULT,
-    },
-    "KLAVIYO_REMOVE_PROFILE_FROM_LIST": {
-        "composite": "remove_profiles_from_list",
-        "fields": {
-            "profile_ids": {"required": False, "schema": {"maxItems": 1000, "uniqueItems": True}}
-        },
-        "add_fields": {"emails": {"schema": _EMAILS_FOR_LIST}},
-        "any_of": [["profile_ids"], ["emails"]],
-        "output": _LIST_RESULT,
-    },
+    "KLAVIYO_ADD_PROFILE_TO_LIST": _list_membership("add_profiles_to_list"),
+    "KLAVIYO_REMOVE_PROFILE_FROM_LIST": _list_membership("remove_profiles_from_list"),
     "KLAVIYO_UNSUBSCRIBE_PROFILES_BULK": {
         "drop_fields": ["profiles"],
         "add_fields": {
