@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
@@ -26,7 +27,7 @@ if not DATA_DIR.is_absolute():
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _key_from_data_dir(name: str, make: callable) -> str:
+def _key_from_data_dir(name: str, make: Callable[[], str]) -> str:
     """Return the key kept in DATA_DIR/name, creating it once (safely across processes)."""
     path = DATA_DIR / name
     if not path.exists():
