@@ -51,6 +51,7 @@ class WorkspaceForm(forms.ModelForm):
         model = Workspace
         fields = ["name"]
         labels = {"name": "Workspace name"}
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "Workspace name, e.g. EU store"})}
 
 
 class AddMemberForm(forms.Form):
