@@ -43,7 +43,27 @@ class LoginForm(AuthenticationForm):
         "invalid_login": (
             "That email and password do not match an account. Check both and try again."
         ),
+        "throttled": (
+            "Too many failed attempts for this account or from this network. "
+            "Wait 15 minutes and try again."
+        ),
     }
+
+    def clean(self) -> dict:
+        from builder.throttle import login_blocked, login_failed, login_succeeded
+
+        email = self.data.get("username", "")
+        if self.request is not None and login_blocked(self.request, email):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                login_failed(self.request, email)
+            raise
+        if self.request is not None:
+            login_succeeded(self.request, email)
+        return cleaned
 
 
 class WorkspaceForm(forms.ModelForm):

@@ -143,6 +143,12 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Shared by every process in production (login throttling counts failures across web workers).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Failed logins allowed per email (and per address) in LOGIN_THROTTLE_SECONDS.
+LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
+LOGIN_THROTTLE_SECONDS = env.int("LOGIN_THROTTLE_SECONDS", default=900)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "builder.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -167,3 +167,13 @@ def _fast_password_hashing(settings) -> None:
 def query_of(url: str) -> dict[str, str]:
     """Return the query parameters of `url` as a plain dict (first value of each)."""
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Start every test with an empty cache (login throttling counts live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

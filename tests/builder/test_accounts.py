@@ -44,6 +44,16 @@ def test_login_with_a_wrong_password_says_so(client, alice):
     assert "do not match an account" in response.content.decode()
 
 
+def test_repeated_failed_logins_are_throttled(client, alice, settings):
+    settings.LOGIN_THROTTLE_ATTEMPTS = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": alice.email, "password": "guess"})
+    response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed attempts" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+
+
 def test_login_and_logout(client, alice):
     response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
     assert response.status_code == 302
