@@ -18,13 +18,19 @@ from typing import Any
 
 from ..examples import TINY_PNG_BASE64
 
-_EMAILS_FOR_LIST = {
-    "type": "array",
-    "items": {"type": "string", "format": "email"},
-    "minItems": 1,
-    "maxItems": 1000,
-    "uniqueItems": True,
-}
+
+def _emails(max_items: int) -> dict[str, Any]:
+    """Return the schema of a list of distinct email addresses, at most `max_items`."""
+    return {
+        "type": "array",
+        "items": {"type": "string", "format": "email"},
+        "minItems": 1,
+        "maxItems": max_items,
+        "uniqueItems": True,
+    }
+
+
+_EMAILS_FOR_LIST = _emails(1000)
 _LIST_RESULT = {
     "type": "object",
     "properties": {
@@ -47,13 +53,7 @@ _LIST_RESULT = {
     },
     "required": ["list_id", "profile_ids"],
 }
-_PROFILE_EMAILS = {
-    "type": "array",
-    "items": {"type": "string", "format": "email"},
-    "minItems": 1,
-    "maxItems": 100,
-    "uniqueItems": True,
-}
+_PROFILE_EMAILS = _emails(100)
 _UNSUBSCRIBE_EMAIL = {
     "type": "profile",
     "attributes": {"subscriptions": {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}}},
