@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -59,13 +60,35 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
 ALLOW_SIGNUP = env.bool("ALLOW_SIGNUP", default=True)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+# --- Klaviyo sandbox ------------------------------------------------------------------------------
+# The built-in Klaviyo stand-in is a Django app of its own, served at /sandbox/klaviyo/; switched
+# off, it is not installed at all (no tables, URLs or connection kind).
+KLAVIYO_SANDBOX_ENABLED = env.bool("KLAVIYO_SANDBOX_ENABLED", default=True)
+# Where workers reach it: the web process, usually over plain http on an internal address.
+KLAVIYO_SANDBOX_BASE_URL = env.str(
+    "KLAVIYO_SANDBOX_BASE_URL",
+    default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox/klaviyo",
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+if KLAVIYO_SANDBOX_ENABLED:
+    # Workers call the sandbox by its internal name (e.g. web.internal), not the public host.
+    _sandbox_host = urlsplit(KLAVIYO_SANDBOX_BASE_URL).hostname
+    if _sandbox_host and _sandbox_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_sandbox_host)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Served over HTTPS (production): secure cookies, HSTS, redirect to https.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SECURE_REDIRECT_EXEMPT = [
+    r"^healthz$",  # load balancers probe over plain http
+    # Workers call the sandbox's API at KLAVIYO_SANDBOX_BASE_URL, inside the network, often over
+    # plain http; a redirect to https would fail every sandbox action. Its consent page, which
+    # a person opens in a browser with a login, stays behind https.
+    r"^sandbox/klaviyo/(api|client|media)/",
+    r"^sandbox/klaviyo/oauth/(token|revoke)$",
+]
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_HTTPS else 0)
@@ -91,7 +114,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "builder",
     "integrations",
-    "integrations.klaviyo.sandbox",
+    *(["integrations.klaviyo_sandbox"] if KLAVIYO_SANDBOX_ENABLED else []),
 ]
 
 MIDDLEWARE = [
@@ -222,14 +245,9 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 KLAVIYO_BASE_URL = env.str("KLAVIYO_BASE_URL", default="https://a.klaviyo.com")
 # Redis for the rate-limit buckets shared by every worker; defaults to a redis:// broker URL.
 KLAVIYO_RATELIMIT_REDIS_URL = env.str("KLAVIYO_RATELIMIT_REDIS_URL", default="")
-# Where workers reach the built-in sandbox (served by this app at /sandbox/klaviyo/).
-KLAVIYO_SANDBOX_BASE_URL = env.str(
-    "KLAVIYO_SANDBOX_BASE_URL",
-    default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox/klaviyo",
-)
-# The sandbox's rate limits for accounts without their own: "off", "real" or "scaled[:N]"
-# (windows N times shorter); OAuth access-token lifetime; how long its jobs and sends take.
-KLAVIYO_SANDBOX_ENABLED = env.bool("KLAVIYO_SANDBOX_ENABLED", default=True)
+# The sandbox's limits per workspace, its rate limits for accounts without their own: "off",
+# "real" or "scaled[:N]" (windows N times shorter); OAuth access-token lifetime; how long its
+# jobs and sends take. Whether it is on and where workers reach it: see "Klaviyo sandbox" above.
 KLAVIYO_SANDBOX_MAX_PER_WORKSPACE = env.int("KLAVIYO_SANDBOX_MAX_PER_WORKSPACE", default=5)
 KLAVIYO_SANDBOX_RATE_LIMITS = env.str("KLAVIYO_SANDBOX_RATE_LIMITS", default="off")
 KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL = env.int("KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL", default=3600)

@@ -6,15 +6,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from builder.views import accounts, health, pages, workspaces
-from integrations.klaviyo import views as catalog_views
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("workflows/", pages.section("workflows"), name="workflow_list"),
     path("runs/", pages.section("runs"), name="run_list"),
-    path("connections/", include("integrations.urls")),
-    path("catalog/", catalog_views.catalog, name="catalog"),
-    path("catalog/<str:key>/", catalog_views.action_detail, name="catalog_action"),
+    path("", include("integrations.urls")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -35,4 +32,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 if settings.KLAVIYO_SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/klaviyo/", include("integrations.klaviyo.sandbox.urls")))
+    urlpatterns.append(path("sandbox/klaviyo/", include("integrations.klaviyo_sandbox.urls")))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from builder.models import WorkspaceScopedModel
+from builder.models import Membership, User, WorkspaceScopedModel
 from integrations.crypto import EncryptedJSONField
+from integrations.sandbox import SANDBOX_APP
 
 
 class Connection(WorkspaceScopedModel):
@@ -28,6 +30,9 @@ class Connection(WorkspaceScopedModel):
         FAILING = "failing", "Failing"
         NEEDS_RECONNECT = "needs_reconnect", "Reconnect needed"
         REVOKED = "revoked", "Revoked"
+
+    #: Statuses in which a connection makes no calls (see `unusable_reason`).
+    UNUSABLE_STATUSES = (Status.REVOKED, Status.NEEDS_RECONNECT)
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -67,9 +72,73 @@ class Connection(WorkspaceScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    def unusable_reason(self) -> str | None:
+        """Say why this connection cannot make calls now, or return None when it can.
+
+        The one answer to "is this connection usable?": services, the engine, views and
+        templates ask here (`usable_connections` filters on `UNUSABLE_STATUSES` likewise).
+        """
+        if self.status == self.Status.REVOKED:
+            return (
+                f"The connection “{self.name}” was disconnected; choose another connection "
+                "or add this Klaviyo account again."
+            )
+        if self.status == self.Status.NEEDS_RECONNECT:
+            reason = f" ({self.status_message})" if self.status_message else ""
+            return f"The connection “{self.name}” needs to be reconnected{reason}."
+        if self.is_sandbox and not apps.is_installed(SANDBOX_APP):
+            return (
+                f"The connection “{self.name}” uses the built-in sandbox, which is switched off "
+                "on this Step Builder."
+            )
+        return None
+
+    def change_refusal(self, user: User | None, membership: Membership | None) -> str | None:
+        """Say why `user` (with this `membership` of the workspace) may not change the
+        connection's credentials (replace the key, reconnect, reset, disconnect), or None.
+
+        Only a workspace owner or whoever added the connection may: the one answer services,
+        views and templates use.
+        """
+        if (membership is not None and membership.is_owner) or (
+            user is not None and self.created_by_id == user.pk
+        ):
+            return None
+        return "Only the workspace owner or the person who added this connection can do that."
+
     @property
     def is_usable(self) -> bool:
-        return self.status not in (self.Status.REVOKED, self.Status.NEEDS_RECONNECT)
+        return self.unusable_reason() is None
+
+    # What a connection is, for pages and services (no kind/status strings in templates).
+    @property
+    def is_api_key(self) -> bool:
+        return self.kind == self.Kind.API_KEY
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.kind == self.Kind.OAUTH2
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kind == self.Kind.SANDBOX
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == self.Status.REVOKED
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.status == self.Status.NEEDS_RECONNECT
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.status == self.Status.HEALTHY
+
+    @property
+    def has_replaceable_key(self) -> bool:
+        """Tell whether a person may paste a new key (sandboxes have keys of their own)."""
+        return self.is_api_key and not self.is_revoked
 
     @property
     def token_expires_soon(self) -> bool:

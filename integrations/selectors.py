@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from builder.models import Workspace
 from integrations.models import Connection, ConnectionEvent
+from integrations.sandbox import sandbox
 
 
 def connections_of_workspace(workspace: Workspace) -> QuerySet[Connection]:
@@ -18,10 +19,11 @@ def connections_of_workspace(workspace: Workspace) -> QuerySet[Connection]:
 
 
 def usable_connections(workspace: Workspace) -> QuerySet[Connection]:
-    """Return the connections a workflow step may use (not revoked, not awaiting reconnect)."""
-    return connections_of_workspace(workspace).exclude(
-        status__in=[Connection.Status.REVOKED, Connection.Status.NEEDS_RECONNECT]
-    )
+    """Return the connections a workflow step may use: those `unusable_reason` lets through."""
+    usable = connections_of_workspace(workspace).exclude(status__in=Connection.UNUSABLE_STATUSES)
+    if sandbox() is None:
+        usable = usable.exclude(kind=Connection.Kind.SANDBOX)
+    return usable
 
 
 def connection_events(connection: Connection, limit: int = 50) -> list[ConnectionEvent]:

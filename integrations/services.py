@@ -7,7 +7,6 @@ connection page can show what happened.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,12 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from builder.models import User, Workspace
-from integrations.access import LIMITED_NOTE, AccountInfo, account_lookup, client_for
+from integrations.access import base_url_for, client_for
 from integrations.auth import oauth
+from integrations.auth.refresh import token_fields
+from integrations.klaviyo.accounts import LIMITED_NOTE, AccountInfo, account_lookup, api_key_verify
+from integrations.klaviyo.actions import ActionResult, run_action
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.credentials import BearerTokenCredentials
-from integrations.klaviyo.errors import KlaviyoAuthError, KlaviyoError
+from integrations.klaviyo.errors import KlaviyoAuthError, KlaviyoError, KlaviyoOAuthError
 from integrations.models import Connection, ConnectionEvent
+from integrations.records import event_log, mark_failed, update_unless_revoked
+from integrations.sandbox import sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +37,6 @@ def mask_secret(secret: str) -> str:
     """Return `pk_…abcd`: enough to recognise a key, useless to anyone who sees it."""
     prefix = secret[:3] if secret.startswith(("pk_", "sk_")) else ""
     return f"{prefix}…{secret[-4:]}" if len(secret) > 8 else "…"
-
-
-def _log(connection: Connection, kind: str, message: str = "", user: User | None = None) -> None:
-    ConnectionEvent.objects.create(
-        connection=connection, kind=kind, message=message[:500], user=user
-    )
 
 
 def _apply_account(connection: Connection, account: AccountInfo) -> None:
@@ -78,18 +76,36 @@ def connection_create_api_key(
     )
     _apply_account(connection, account)
     connection.save()
-    _log(connection, Event.CREATED, f"Connected to {connection.account_name}.", user)
+    event_log(connection, Event.CREATED, f"Connected to {connection.account_name}.", user)
     return connection
+
+
+def connection_add_api_key(
+    *, workspace: Workspace, user: User | None, name: str, api_key: str, public_key: str = ""
+) -> Connection:
+    """Check a private key with Klaviyo and store a connection for it.
+
+    Raise KlaviyoError with Klaviyo's reason (nothing is stored) when the key is refused.
+    """
+    account = api_key_verify(api_key=api_key)
+    return connection_create_api_key(
+        workspace=workspace,
+        user=user,
+        name=name,
+        api_key=api_key,
+        public_key=public_key,
+        account=account,
+    )
 
 
 def connection_create_sandbox(*, workspace: Workspace, user: User | None, name: str) -> Connection:
     """Create an isolated sandbox account with demo data and a connection to it.
 
-    Raise ValidationError when the sandbox is switched off or the workspace has its maximum.
+    Raise ValidationError when the sandbox is switched off, the workspace has its maximum, or
+    the person has (in any workspace, or through the sandbox's consent page).
     """
-    from integrations.klaviyo.sandbox.services import sandbox_account_create
-
-    if not settings.KLAVIYO_SANDBOX_ENABLED:
+    adapter = sandbox()
+    if adapter is None:
         raise ValidationError("The sandbox is switched off on this Step Builder.")
     existing = Connection.objects.for_workspace(workspace).filter(kind=Connection.Kind.SANDBOX)
     limit = settings.KLAVIYO_SANDBOX_MAX_PER_WORKSPACE
@@ -97,30 +113,20 @@ def connection_create_sandbox(*, workspace: Workspace, user: User | None, name: 
         raise ValidationError(
             f"This workspace already has {limit} sandboxes; reset or disconnect one instead."
         )
-
-    account, api_key = sandbox_account_create(name=name or f"{workspace.name} sandbox")
-    info = AccountInfo(id=str(account.public_key), name=account.name, public_key=account.public_key)
+    account = adapter.account_create(
+        name=name or f"{workspace.name} sandbox", user_id=user.pk if user else None
+    )
+    info = AccountInfo(id=account.public_key, name=account.name, public_key=account.public_key)
     return connection_create_api_key(
         workspace=workspace,
         user=user,
         name=name or "Klaviyo sandbox",
-        api_key=api_key,
+        api_key=account.api_key,
         public_key=account.public_key,
         account=info,
         kind=Connection.Kind.SANDBOX,
-        sandbox_account_id=account.pk,
+        sandbox_account_id=account.id,
     )
-
-
-def _token_fields(token: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    secret = {
-        "access_token": token["access_token"],
-        # Klaviyo may or may not rotate the refresh token; keep the old one when it does not.
-        "refresh_token": token.get("refresh_token") or (previous or {}).get("refresh_token", ""),
-    }
-    expires_in = token.get("expires_in")
-    expires_at = timezone.now() + timedelta(seconds=int(expires_in)) if expires_in else None
-    return {"secret": secret, "token_expires_at": expires_at}
 
 
 def connection_save_oauth(
@@ -133,10 +139,10 @@ def connection_save_oauth(
 ) -> Connection:
     """Store the tokens of a finished authorization: a new connection, or a reconnected one.
 
-    Raise OAuthFlowError (after revoking the new tokens) when the account cannot be read or a
+    Raise KlaviyoOAuthError (after revoking the new tokens) when the account cannot be read or a
     reconnect authorized a different Klaviyo account than the connection's.
     """
-    fields = _token_fields(token)
+    fields = token_fields(token)
     scope = token.get("scope") or ""
     scopes = sorted(set(scope.split() if isinstance(scope, str) else scope))
     creating = connection is None
@@ -159,12 +165,12 @@ def connection_save_oauth(
         account = account_lookup(client)
     except KlaviyoError as error:
         _revoke_quietly(fields["secret"]["refresh_token"])
-        raise oauth.OAuthFlowError(
+        raise KlaviyoOAuthError(
             f"Klaviyo issued a token, but reading the account failed: {error.message}"
         ) from error
     if not creating and connection.account_id and account.id != connection.account_id:
         _revoke_quietly(fields["secret"]["refresh_token"])
-        raise oauth.OAuthFlowError(
+        raise KlaviyoOAuthError(
             f"You authorized {account.name} ({account.id}), but this connection is for "
             f"{connection.account_name} ({connection.account_id}). Reconnect with that account, "
             "or add a new connection for the other one."
@@ -177,9 +183,9 @@ def connection_save_oauth(
     with transaction.atomic():
         connection.save()
         if creating:
-            _log(connection, Event.CREATED, f"Connected to {account.name} with OAuth.", user)
+            event_log(connection, Event.CREATED, f"Connected to {account.name} with OAuth.", user)
         else:
-            _log(connection, Event.RECONNECTED, "Authorized again with OAuth.", user)
+            event_log(connection, Event.RECONNECTED, "Authorized again with OAuth.", user)
     return connection
 
 
@@ -189,77 +195,11 @@ def _revoke_quietly(refresh_token: str) -> None:
         return
     try:
         oauth.token_revoke(oauth.oauth_app(), token=refresh_token)
-    except oauth.OAuthFlowError as error:
+    except KlaviyoOAuthError as error:
         logger.warning("Revoking an unused OAuth token failed: %s", error.log_message)
 
 
 # --- Keeping it healthy ---------------------------------------------------------------------------
-#
-# Tests and refreshes talk to Klaviyo for a while; the user may disconnect meanwhile. So they
-# write back with a conditional UPDATE that never touches a revoked connection, and only the
-# fields they own: a slow health check can never bring back a deleted key.
-
-
-def _update_unless_revoked(connection: Connection, **fields: Any) -> bool:
-    """Write `fields` unless the connection was disconnected meanwhile; mirror them in memory."""
-    updated = (
-        Connection.objects.filter(pk=connection.pk)
-        .exclude(status=Status.REVOKED)
-        .update(**{name: _prep(connection, name, value) for name, value in fields.items()})
-    )
-    if updated:
-        for name, value in fields.items():
-            setattr(connection, name, value)
-    else:
-        connection.refresh_from_db()
-    return bool(updated)
-
-
-def _prep(connection: Connection, name: str, value: Any) -> Any:
-    """Encrypt the secret for a queryset update (which bypasses the field's own saving)."""
-    if name == "secret":
-        return Connection._meta.get_field("secret").get_prep_value(value)
-    return value
-
-
-def _mark(connection: Connection, status: str, message: str, user: User | None) -> None:
-    """Record a failure; log it only when it changes what the connection page says."""
-    changed = (connection.status, connection.status_message) != (status, message[:500])
-    updated = _update_unless_revoked(
-        connection, status=status, status_message=message[:500], last_checked_at=timezone.now()
-    )
-    if updated and changed:
-        _log(connection, Event.FAILED, message, user)
-
-
-def connection_refresh_token(*, connection: Connection, user: User | None = None) -> Connection:
-    """Refresh an OAuth connection's access token and store the new one.
-
-    A refused refresh marks the connection "needs reconnect" (or "failing" when Klaviyo could
-    not be reached) and raises OAuthFlowError. When another worker refreshed the same
-    connection first, its tokens are adopted instead.
-    """
-    refresh_token = connection.secret.get("refresh_token")
-    if not refresh_token:
-        _mark(connection, Status.NEEDS_RECONNECT, "There is no refresh token; reconnect.", user)
-        raise oauth.OAuthFlowError("No refresh token stored.", code="invalid_grant")
-    try:
-        token = oauth.token_refresh(oauth.oauth_app(), refresh_token=refresh_token)
-    except oauth.OAuthFlowError as error:
-        fresh = Connection.objects.filter(pk=connection.pk).first()
-        if fresh and fresh.secret.get("refresh_token") not in (None, "", refresh_token):
-            connection.refresh_from_db()  # someone else refreshed (and rotated) it first
-            return connection
-        status = Status.NEEDS_RECONNECT if error.needs_reconnect else Status.FAILING
-        _mark(connection, status, error.log_message, user)
-        raise
-    fields = _token_fields(token, connection.secret)
-    healed = {"status": Status.HEALTHY, "status_message": ""}
-    if _update_unless_revoked(
-        connection, **fields, **(healed if connection.status == Status.FAILING else {})
-    ):
-        _log(connection, Event.REFRESHED, "Access token refreshed.", user)
-    return connection
 
 
 def connection_test(*, connection: Connection, user: User | None = None) -> Connection:
@@ -268,21 +208,21 @@ def connection_test(*, connection: Connection, user: User | None = None) -> Conn
         return connection
     try:
         account = account_lookup(client_for(connection))
-    except oauth.OAuthFlowError:
+    except KlaviyoOAuthError:
         return connection  # already marked by the refresh
     except KlaviyoAuthError as error:
         if error.status == 403 and connection.kind != Connection.Kind.OAUTH2:
             # The key works but may not read account details (no accounts:read scope).
-            if _update_unless_revoked(
+            if update_unless_revoked(
                 connection, status=Status.HEALTHY, status_message=LIMITED_NOTE,
                 last_checked_at=timezone.now(),
             ):  # fmt: skip
-                _log(connection, Event.TESTED, LIMITED_NOTE, user)
+                event_log(connection, Event.TESTED, LIMITED_NOTE, user)
             return connection
-        _mark(connection, Status.NEEDS_RECONNECT, error.message, user)
+        mark_failed(connection, Status.NEEDS_RECONNECT, error.message, user)
         return connection
     except KlaviyoError as error:
-        _mark(connection, Status.FAILING, error.message, user)
+        mark_failed(connection, Status.FAILING, error.message, user)
         return connection
     fields = {
         "account_id": account.id,
@@ -292,8 +232,8 @@ def connection_test(*, connection: Connection, user: User | None = None) -> Conn
         "status_message": "",
         "last_checked_at": timezone.now(),
     }
-    if _update_unless_revoked(connection, **fields):
-        _log(connection, Event.TESTED, f"Klaviyo answered for {account.name}.", user)
+    if update_unless_revoked(connection, **fields):
+        event_log(connection, Event.TESTED, f"Klaviyo answered for {account.name}.", user)
     return connection
 
 
@@ -301,32 +241,59 @@ def connection_rename(*, connection: Connection, name: str, user: User | None) -
     old = connection.name
     connection.name = name.strip()
     connection.save(update_fields=["name"])
-    _log(connection, Event.RENAMED, f"Renamed from “{old}”.", user)
+    event_log(connection, Event.RENAMED, f"Renamed from “{old}”.", user)
     return connection
 
 
 def connection_replace_key(
-    *, connection: Connection, api_key: str, account: AccountInfo, user: User | None
+    *, connection: Connection, api_key: str, user: User | None
 ) -> Connection:
-    """Reconnect an API-key connection with a new key Klaviyo has accepted."""
+    """Check a new private key with Klaviyo and keep it, if it reaches the connection's account.
+
+    Raise KlaviyoError when Klaviyo refuses the key, and ValidationError when it belongs to
+    another account (or will not say which): that is a new connection, not a new key, since the
+    workflows using this one expect its lists, profiles and metrics.
+    """
+    account = api_key_verify(api_key=api_key, base_url=base_url_for(connection))
+    if connection.account_id and account.id != connection.account_id:
+        if account.limited:
+            raise ValidationError(
+                "Klaviyo would not say which account this key belongs to (it lacks the "
+                "accounts:read scope), so it cannot replace the key of "
+                f"{connection.account_name}. Give the key that scope, or add it as a new "
+                "connection."
+            )
+        raise ValidationError(
+            f"This key belongs to {account.name} ({account.id}), but this connection is for "
+            f"{connection.account_name} ({connection.account_id}). Add it as a new connection."
+        )
     connection.secret = {"api_key": api_key}
     connection.key_hint = mask_secret(api_key)
     _apply_account(connection, account)
-    connection.status, connection.status_message = Status.HEALTHY, ""
+    connection.status = Status.HEALTHY
+    connection.status_message = LIMITED_NOTE if account.limited else ""
     connection.last_checked_at = timezone.now()
     connection.save()
-    _log(connection, Event.RECONNECTED, "A new API key was saved.", user)
+    event_log(connection, Event.RECONNECTED, "A new API key was saved.", user)
     return connection
 
 
 def connection_disconnect(*, connection: Connection, user: User | None) -> Connection:
-    """Revoke OAuth tokens at Klaviyo, forget every secret and mark the connection revoked."""
+    """Revoke OAuth tokens at Klaviyo, forget every secret and mark the connection revoked.
+
+    A sandbox connection's sandbox account is deleted with all its data, so its key stops
+    working at once and it no longer counts against anyone's sandbox limit.
+    """
     note = "Disconnected; the stored credentials were deleted."
-    if connection.kind == Connection.Kind.OAUTH2 and connection.secret.get("refresh_token"):
+    adapter = sandbox() if connection.is_sandbox else None
+    if adapter is not None and connection.sandbox_account_id:
+        adapter.account_delete(account_id=connection.sandbox_account_id)
+        note = "Disconnected; the sandbox account and its data were deleted."
+    if connection.is_oauth and connection.secret.get("refresh_token"):
         try:
             oauth.token_revoke(oauth.oauth_app(), token=connection.secret["refresh_token"])
             note = "Disconnected; Klaviyo revoked the refresh token."
-        except oauth.OAuthFlowError as error:
+        except KlaviyoOAuthError as error:
             logger.warning("Revoking connection %s failed: %s", connection.pk, error.log_message)
             note = f"Disconnected; Klaviyo did not confirm the revocation: {error.detail}"
     connection.secret = {}
@@ -334,22 +301,63 @@ def connection_disconnect(*, connection: Connection, user: User | None) -> Conne
     connection.status = Status.REVOKED
     connection.status_message = ""
     connection.save()
-    _log(connection, Event.REVOKED, note, user)
+    event_log(connection, Event.REVOKED, note, user)
     return connection
 
 
 def connection_sandbox_reset(*, connection: Connection, user: User | None) -> dict[str, int]:
-    """Wipe a sandbox connection's account and seed the demo store again; return the counts."""
-    from integrations.klaviyo.sandbox.models import SandboxAccount
-    from integrations.klaviyo.sandbox.services import sandbox_account_reset
+    """Wipe a sandbox connection's account and seed the demo store again; return the counts.
 
-    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
-    counts = sandbox_account_reset(account=account)
+    Raise ValidationError when the sandbox is switched off.
+    """
+    adapter = sandbox()
+    if adapter is None or not connection.sandbox_account_id:
+        raise ValidationError("The sandbox is switched off on this Step Builder.")
+    counts = adapter.account_reset(account_id=connection.sandbox_account_id)
     summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    _log(connection, Event.RESET, f"Demo data restored: {summary}.", user)
+    event_log(connection, Event.RESET, f"Demo data restored: {summary}.", user)
     return counts
 
 
 def connection_touch(*, connection: Connection) -> None:
     """Record that a workflow just used the connection."""
     Connection.objects.filter(pk=connection.pk).update(last_used_at=timezone.now())
+
+
+# --- Running actions ------------------------------------------------------------------------------
+
+
+def connection_run_action(
+    *,
+    connection: Connection,
+    key: str,
+    params: dict[str, Any],
+    fetch_all: bool = False,
+    max_items: int | None = None,
+    block_on_rate_limit: bool = True,
+) -> ActionResult:
+    """Run a catalog action as this connection; never raise for Klaviyo's or the input's faults.
+
+    An unusable connection (disconnected, awaiting reconnect, a switched-off sandbox) or a
+    refused token refresh comes back as a failed result that sent nothing; the connection is
+    marked as used whenever a request went out.
+    """
+    reason = connection.unusable_reason()
+    if reason:
+        return ActionResult.failed(KlaviyoError(reason, code="connection_unusable"))
+    try:
+        client = client_for(connection)
+    except KlaviyoError as error:  # e.g. a refused token refresh
+        message = f"The connection “{connection.name}” cannot be used: {error.message}"
+        return ActionResult.failed(error, message=message)
+    result = run_action(
+        client,
+        key,
+        params,
+        fetch_all=fetch_all,
+        max_items=max_items,
+        block_on_rate_limit=block_on_rate_limit,
+    )
+    if result.attempts:
+        connection_touch(connection=connection)
+    return result

@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db.models import Q
 
 from integrations import services
-from integrations.auth.oauth import OAuthFlowError
+from integrations.auth.refresh import connection_refresh_token
+from integrations.klaviyo.errors import KlaviyoOAuthError
 from integrations.models import Connection
 
 
@@ -33,7 +34,7 @@ def connection_check(connection_id: int) -> str:
         return "gone"
     if connection.token_expires_soon:
         try:
-            services.connection_refresh_token(connection=connection)
-        except OAuthFlowError:
+            connection_refresh_token(connection=connection)
+        except KlaviyoOAuthError:
             return connection.status
     return services.connection_test(connection=connection).status

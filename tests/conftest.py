@@ -86,7 +86,7 @@ def sandbox(live_server, settings) -> str:
 @pytest.fixture
 def sandbox_key(sandbox) -> str:
     """Return the private key of a fresh, empty sandbox account named "Acme Store"."""
-    from integrations.klaviyo.sandbox.services import sandbox_account_create
+    from integrations.klaviyo_sandbox.services import sandbox_account_create
 
     _, key = sandbox_account_create(name="Acme Store", seed=False)
     return key
@@ -95,7 +95,7 @@ def sandbox_key(sandbox) -> str:
 @pytest.fixture
 def oauth_app(sandbox, settings) -> dict[str, str]:
     """Register Step Builder as an OAuth app with the sandbox and configure the settings."""
-    from integrations.klaviyo.sandbox.oauth import oauth_client_create
+    from integrations.klaviyo_sandbox.oauth.server import oauth_client_create
 
     callbacks = [CALLBACK, f"{sandbox.removesuffix('/sandbox/klaviyo')}{CALLBACK_PATH}"]
     client, secret = oauth_client_create(name="Step Builder", redirect_uris=callbacks)

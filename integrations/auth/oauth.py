@@ -3,7 +3,7 @@
 Klaviyo's OAuth guide: https://developers.klaviyo.com/en/docs/set_up_oauth — the token endpoint
 takes HTTP Basic client authentication, access tokens expire (`expires_in`), refresh tokens are
 revoked at the revoke endpoint. Endpoint URLs are settings, so tests and demos point them at the
-sandbox.
+sandbox. Every failure is a `KlaviyoOAuthError`, one of the `KlaviyoError` family.
 """
 
 from __future__ import annotations
@@ -17,49 +17,9 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 
+from integrations.klaviyo.errors import KlaviyoOAuthError
+
 TIMEOUT = (5, 30)
-
-
-#: What an RFC 6749 error code means for the person looking at the connection.
-PLAIN_ERRORS = {
-    "invalid_grant": (
-        "Klaviyo no longer accepts this connection's authorization (it expired or was revoked). "
-        "Reconnect it."
-    ),
-    "invalid_client": (
-        "Klaviyo does not recognise this Step Builder's OAuth app. Ask whoever runs Step Builder "
-        "to check KLAVIYO_OAUTH_CLIENT_ID and KLAVIYO_OAUTH_CLIENT_SECRET."
-    ),
-    "unauthorized_client": (
-        "Klaviyo does not allow this Step Builder's OAuth app to do that. Ask whoever runs "
-        "Step Builder to check the app's settings in Klaviyo."
-    ),
-    "access_denied": "You declined the authorization in Klaviyo, so nothing was connected.",
-}
-
-
-class OAuthFlowError(Exception):
-    """The OAuth exchange failed; `code` is the RFC 6749 error (e.g. `invalid_grant`).
-
-    `str(error)` is a sentence for the person at the screen; `detail` keeps the provider's own
-    words for the connection's event log.
-    """
-
-    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
-        super().__init__(PLAIN_ERRORS.get(code, message))
-        self.code = code
-        self.detail = detail or message
-
-    @property
-    def log_message(self) -> str:
-        """Return the sentence plus the provider's code and detail, for the event log."""
-        code = f" [{self.code}]" if self.code else ""
-        return f"{self}{code} {self.detail}".strip()
-
-    @property
-    def needs_reconnect(self) -> bool:
-        """True when the grant itself is gone and only a new authorization helps."""
-        return self.code in ("invalid_grant", "invalid_client", "unauthorized_client")
 
 
 @dataclass(frozen=True)
@@ -119,7 +79,10 @@ def authorization_start(app: OAuthApp, *, scopes: list[str]) -> AuthorizationSta
 
 def state_matches(expected: str | None, received: str | None) -> bool:
     """Compare the state bound to the session with the one the provider sent back."""
-    return bool(expected and received) and secrets.compare_digest(expected, received)
+    if not (expected and received):
+        return False
+    # Bytes, so a state with characters outside ASCII is a mismatch rather than a TypeError.
+    return secrets.compare_digest(expected.encode(), received.encode())
 
 
 def authorization_finish(app: OAuthApp, *, code: str, code_verifier: str) -> dict[str, Any]:
@@ -144,13 +107,13 @@ def token_refresh(app: OAuthApp, *, refresh_token: str) -> dict[str, Any]:
 
 
 def token_revoke(app: OAuthApp, *, token: str, hint: str = "refresh_token") -> None:
-    """Revoke a token at the provider; raise OAuthFlowError when it refuses."""
+    """Revoke a token at the provider; raise KlaviyoOAuthError when it refuses."""
     with _session(app) as session:
         response = session.revoke_token(
             app.revoke_url, token=token, token_type_hint=hint, timeout=TIMEOUT
         )
     if response.status_code >= 400:
-        raise OAuthFlowError(
+        raise KlaviyoOAuthError(
             f"Klaviyo did not revoke the token (HTTP {response.status_code})",
             code=_error_code(response),
         )
@@ -170,11 +133,11 @@ def _call(method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         token = method(*args, **kwargs)
     except OAuthError as error:
         detail = error.description or error.error or "unknown error"
-        raise OAuthFlowError(
+        raise KlaviyoOAuthError(
             f"Klaviyo refused the authorization: {detail}", code=error.error or "", detail=detail
         ) from error
     except requests.RequestException as error:
-        raise OAuthFlowError(
+        raise KlaviyoOAuthError(
             "Could not reach Klaviyo's OAuth server; try again in a moment.", detail=str(error)
         ) from error
     return dict(token)

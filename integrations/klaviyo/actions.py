@@ -1,31 +1,22 @@
-"""Run one catalog action against Klaviyo and describe the outcome: `run_action`.
+"""Run one catalog action with a Klaviyo client and describe the outcome: `run_action`.
 
-This is the single entry point the workflow engine, the `run_action` command and the tests use:
-it validates the input (no HTTP call on invalid input), sends the request(s) through the HTTP
-client with the action's own rate limits, follows pages when asked, and turns every failure
-into a sentence a marketer can act on.
+This is the single entry point the workflow engine, the `run_action` command and the tests use
+(through `connection_run_action` when a stored connection is involved): it validates the input
+(no HTTP call on invalid input), sends the request(s) through the HTTP client with each
+request's own rate limits, follows pages when asked, and keeps every failure as the typed
+`KlaviyoError` it was, with a sentence a marketer can act on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from integrations.klaviyo.catalog import (
-    Action,
-    InvalidInput,
-    KlaviyoRequest,
-    UnknownAction,
-    execute,
-    get_action,
-)
-from integrations.klaviyo.client import Attempt, KlaviyoClient
-from integrations.klaviyo.errors import KlaviyoError
-from integrations.klaviyo.pagination import next_link
-from integrations.klaviyo.ratelimit import Tier
-
-if TYPE_CHECKING:
-    from integrations.models import Connection
+from .catalog import Action, InvalidInput, KlaviyoRequest, UnknownAction, execute, get_action
+from .client import Attempt, KlaviyoClient
+from .errors import KlaviyoError
+from .pagination import follow_pages
+from .ratelimit import Tier
 
 #: How many items `fetch_all` collects when no `max_items` is given.
 DEFAULT_MAX_ITEMS = 1000
@@ -35,7 +26,9 @@ DEFAULT_MAX_ITEMS = 1000
 class ActionResult:
     """The outcome of one action: the output schema's `{successful, error, data}` plus telemetry.
 
-    `invalid_input` is set when nothing was sent because the input did not validate.
+    On failure exactly one of `failure` (what Klaviyo or the network did, typed: `status`,
+    `code`, `retry_after`, `retryable`, `reached`, `duplicate_profile_id` on a 409) and
+    `invalid_input` (nothing was sent) is set, or neither for an unknown action key.
     """
 
     successful: bool
@@ -44,21 +37,50 @@ class ActionResult:
     http_status: int | None = None
     attempts: list[Attempt] = field(default_factory=list)
     invalid_input: InvalidInput | None = None
-    retryable: bool = False
+    failure: KlaviyoError | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Tell whether the same request may succeed later (a 429, a 5xx, no answer)."""
+        return self.failure is not None and self.failure.retryable
 
     def output(self) -> dict[str, Any]:
         """Return what the action's output schema describes (what later steps map from)."""
         return {"successful": self.successful, "error": self.error, "data": self.data}
 
+    @classmethod
+    def failed(
+        cls,
+        error: KlaviyoError,
+        attempts: list[Attempt] | None = None,
+        *,
+        message: str | None = None,
+    ) -> ActionResult:
+        """Return the result of a call that failed with `error` (after `attempts`)."""
+        return cls(
+            False,
+            message or error.message,
+            None,
+            http_status=error.status,
+            attempts=attempts if attempts is not None else list(error.attempts),
+            failure=error,
+        )
 
-def tier_of(action: Action) -> Tier:
-    """Return the action's own limits as a rate-limit tier (the spec's numbers, not the name's)."""
-    limit = action.rate_limit
+
+def tier_for(action: Action, request: KlaviyoRequest) -> Tier:
+    """Return the rate-limit tier a request draws on: its action's own limits for its query.
+
+    A request built for another action (a composite's lookups) uses that action's limits, and
+    costly query values (`additional-fields[list]=profile_count`) their stricter ones.
+    """
+    if request.action_key and request.action_key != action.key:
+        action = get_action(request.action_key)
+    limit = action.rate_limit.for_query(request.query)
     return Tier(limit.tier, limit.burst, limit.steady, limit.daily)
 
 
 def run_action(
-    target: Connection | KlaviyoClient,
+    client: KlaviyoClient,
     key: str | Action,
     params: dict[str, Any],
     *,
@@ -66,7 +88,7 @@ def run_action(
     max_items: int | None = None,
     block_on_rate_limit: bool = True,
 ) -> ActionResult:
-    """Run the action `key` with `params` for a connection (or a ready client).
+    """Run the action `key` with `params` through `client`.
 
     Never raises for Klaviyo's or the input's faults: they come back as `successful=False` with
     an actionable `error`. `fetch_all` follows `links.next` on list actions, up to `max_items`;
@@ -76,26 +98,23 @@ def run_action(
         action = key if isinstance(key, Action) else get_action(key)
     except UnknownAction as error:
         return ActionResult(False, str(error), None)
-    if isinstance(target, KlaviyoClient):
-        client = target
-    else:
-        unusable = _unusable(target)
-        if unusable:
-            return ActionResult(False, unusable, None)
-        try:
-            client = _client_for(target)
-        except Exception as error:  # noqa: BLE001 - e.g. a refused token refresh
-            return ActionResult(
-                False, f"The connection “{target.name}” cannot be used: {error}", None
-            )
-    tier = tier_of(action)
     attempts: list[Attempt] = []
     status: list[int] = []
+    last_tier: list[Tier] = []
 
     def send(request: KlaviyoRequest) -> Any:
+        tier = tier_for(action, request)
+        last_tier[:] = [tier]
         response = client.send_request(request, tier=tier, block_on_rate_limit=block_on_rate_limit)
         attempts.extend(response.attempts)
         status.append(response.status)
+        return response.data
+
+    def get_page(url: str) -> Any:
+        response = client.send(
+            "GET", url, tier=last_tier[0], block_on_rate_limit=block_on_rate_limit
+        )
+        attempts.extend(response.attempts)
         return response.data
 
     fetch_all = bool(params.get("fetch_all", fetch_all))
@@ -103,97 +122,11 @@ def run_action(
     try:
         data = execute(action, params, send)
         if fetch_all and action.paginates and isinstance(data, dict):
-            data = _follow_pages(
-                client,
-                data,
-                send_tier=tier,
-                attempts=attempts,
-                limit=max_items,
-                block_on_rate_limit=block_on_rate_limit,
-            )
+            data = follow_pages(get_page, data, limit=max_items or DEFAULT_MAX_ITEMS)
     except InvalidInput as error:
         return ActionResult(False, error.message, None, invalid_input=error)
     except KlaviyoError as error:
         attempts.extend(a for a in error.attempts if a not in attempts)
-        _touch(target, attempts)
-        return ActionResult(
-            False,
-            error.message,
-            None,
-            http_status=error.status,
-            attempts=attempts,
-            retryable=error.retryable,
-        )
-    _touch(target, attempts)
+        return ActionResult.failed(error, attempts)
     last_status = status[-1] if status else None
     return ActionResult(True, None, data, http_status=last_status, attempts=attempts)
-
-
-def _touch(target: Connection | KlaviyoClient, attempts: list[Attempt]) -> None:
-    """Record the connection as used when a request actually went out."""
-    if attempts and not isinstance(target, KlaviyoClient):
-        from integrations.services import connection_touch
-
-        connection_touch(connection=target)
-
-
-def _unusable(connection: Connection) -> str | None:
-    """Say why a connection cannot make calls now, or return None when it can."""
-    if connection.status == connection.Status.REVOKED:
-        return (
-            f"The connection “{connection.name}” was disconnected; choose another connection "
-            "or add this Klaviyo account again."
-        )
-    if connection.status == connection.Status.NEEDS_RECONNECT:
-        reason = f" ({connection.status_message})" if connection.status_message else ""
-        return f"The connection “{connection.name}” needs to be reconnected{reason}."
-    return None
-
-
-def _client_for(connection: Connection) -> KlaviyoClient:
-    from integrations.access import client_for
-
-    return client_for(connection)
-
-
-def _follow_pages(
-    client: KlaviyoClient,
-    first: dict[str, Any],
-    *,
-    send_tier: Tier,
-    attempts: list[Attempt],
-    limit: int | None,
-    block_on_rate_limit: bool,
-) -> dict[str, Any]:
-    """Append the `data` (and `included`) of the following pages to the first page's document.
-
-    Stop once `limit` items are collected. When the cap cuts a page short, `links.next` points
-    at that page again (its `self` link) and `meta.truncated` is true, so the items beyond the
-    cap are never silently skipped by a caller who continues.
-    """
-    limit = limit or DEFAULT_MAX_ITEMS
-    document = dict(first)
-    items = list(document.get("data") or [])
-    included = list(document.get("included") or [])
-    page_link = (document.get("links") or {}).get("self")
-    next_url = next_link(document)
-    while next_url and len(items) < limit:
-        response = client.send(
-            "GET", next_url, tier=send_tier, block_on_rate_limit=block_on_rate_limit
-        )
-        attempts.extend(response.attempts)
-        page = response.data or {}
-        page_link = next_url
-        items.extend(page.get("data") or [])
-        included.extend(page.get("included") or [])
-        next_url = next_link(page)
-    truncated = len(items) > limit
-    document["data"] = items[:limit]
-    if included:
-        document["included"] = included
-    document["links"] = {
-        **(document.get("links") or {}),
-        "next": page_link if truncated else next_url,
-    }
-    document["meta"] = {**(document.get("meta") or {}), "truncated": truncated}
-    return document

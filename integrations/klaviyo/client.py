@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import pagination
 from .credentials import Credentials
 from .errors import (
     REQUEST_ID_HEADER,
@@ -87,11 +86,6 @@ class KlaviyoResponse:
     headers: Mapping[str, str]
     request_id: str | None
     attempts: list[Attempt] = field(default_factory=list)
-
-    @property
-    def next_url(self) -> str | None:
-        """Return `links.next` (an absolute URL carrying `page[cursor]`), or None."""
-        return pagination.next_link(self.data)
 
 
 def _new_session() -> requests.Session:
@@ -262,16 +256,6 @@ class KlaviyoClient:
             files=getattr(request, "files", None),
         )
 
-    def iter_pages(self, method: str, path: str, **send_kwargs: Any) -> Iterator[KlaviyoResponse]:
-        """Yield every page of a list by following `links.next`; see `pagination.iter_pages`."""
-        return pagination.iter_pages(self, method, path, **send_kwargs)
-
-    def fetch_all(
-        self, method: str, path: str, *, max_items: int | None = None, **send_kwargs: Any
-    ) -> list[Any]:
-        """Return the `data` of every page, at most `max_items`; see `pagination.fetch_all`."""
-        return pagination.fetch_all(self, method, path, max_items=max_items, **send_kwargs)
-
     # -- internals -------------------------------------------------------------------------
 
     def _target(
@@ -312,7 +296,7 @@ class KlaviyoClient:
         if not should_retry(
             attempt=tries,
             status=error.status,
-            reached=getattr(error, "reached", True),
+            reached=error.reached,
             idempotent=idempotent,
             retry_after=error.retry_after,
             policy=self.retry_policy,

@@ -68,6 +68,16 @@ class KlaviyoError(Exception):
         return not self.retryable
 
     @property
+    def reached(self) -> bool:
+        """Tell whether the request may have reached Klaviyo (and so may have been applied).
+
+        An answer means it did, except a 429, which Klaviyo sends instead of acting; no answer
+        at all (our own rate limit, a refused link) means it did not. Connection errors know
+        better and say so themselves.
+        """
+        return self.status is not None and self.status != 429
+
+    @property
     def field(self) -> str | None:
         """Return the request field Klaviyo blamed (`emails[2]`), or None."""
         return field_path(self.source_pointer) or self.source_parameter
@@ -178,8 +188,13 @@ class KlaviyoConnectionError(KlaviyoError):
     default_retryable = True
 
     def __init__(self, message: str | None = None, *, reached: bool = False, **fields: Any) -> None:
-        self.reached = reached
+        self._reached = reached
         super().__init__(message, **fields)
+
+    @property
+    def reached(self) -> bool:
+        """Tell whether the request may have been received before the connection failed."""
+        return self._reached
 
     def _describe(self) -> str:
         return f"Could not reach Klaviyo{_colon(self.detail)}; check the network and try again"
@@ -190,6 +205,49 @@ class KlaviyoTimeoutError(KlaviyoConnectionError):
 
     def _describe(self) -> str:
         return f"Klaviyo did not answer in time{_colon(self.detail)}; try again"
+
+
+#: What an RFC 6749 error code means for the person looking at the connection.
+OAUTH_PLAIN_ERRORS = {
+    "invalid_grant": (
+        "Klaviyo no longer accepts this connection's authorization (it expired or was revoked). "
+        "Reconnect it."
+    ),
+    "invalid_client": (
+        "Klaviyo does not recognise this Step Builder's OAuth app. Ask whoever runs Step Builder "
+        "to check KLAVIYO_OAUTH_CLIENT_ID and KLAVIYO_OAUTH_CLIENT_SECRET."
+    ),
+    "unauthorized_client": (
+        "Klaviyo does not allow this Step Builder's OAuth app to do that. Ask whoever runs "
+        "Step Builder to check the app's settings in Klaviyo."
+    ),
+    "access_denied": "You declined the authorization in Klaviyo, so nothing was connected.",
+}
+
+
+class KlaviyoOAuthError(KlaviyoError):
+    """An OAuth exchange (authorize, token, refresh, revoke) failed; `code` is RFC 6749's.
+
+    `str(error)` is a sentence for the person at the screen; `detail` keeps the provider's own
+    words for the connection's event log. It is a `KlaviyoError`, so views and the engine catch
+    one family for everything that can go wrong between us and Klaviyo.
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "", **fields: Any) -> None:
+        super().__init__(
+            OAUTH_PLAIN_ERRORS.get(code, message), code=code, detail=detail or message, **fields
+        )
+
+    @property
+    def log_message(self) -> str:
+        """Return the sentence plus the provider's code and detail, for the event log."""
+        code = f" [{self.code}]" if self.code else ""
+        return f"{self}{code} {self.detail}".strip()
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """True when the grant itself is gone and only a new authorization helps."""
+        return self.code in ("invalid_grant", "invalid_client", "unauthorized_client")
 
 
 def error_from_response(

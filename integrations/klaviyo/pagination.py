@@ -1,20 +1,24 @@
-"""Follow Klaviyo's cursor pagination: `links.next` until there is none.
+"""Follow Klaviyo's cursor pagination: `links.next` until there is none, or enough items.
 
 Klaviyo lists answer at most `page[size]` (up to 100) items and put the next page's absolute URL,
 which already carries `page[cursor]` and the original filters, in `links.next`:
 https://developers.klaviyo.com/en/reference/api_overview#pagination
+
+This is the one place pages are followed; `run_action` (`fetch_all`) and everything else use it.
+It takes a `get_page(url) -> decoded JSON` callable rather than the client, so it stays a pure
+function of the answers (the caller's callable keeps auth, retries, rate limits and attempts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .client import KlaviyoClient, KlaviyoResponse
+from collections.abc import Callable
+from typing import Any
 
 #: Klaviyo's largest `page[size]`.
 MAX_PAGE_SIZE = 100
+
+#: Fetch one page by its absolute `links.next` URL and return the decoded answer.
+GetPage = Callable[[str], Any]
 
 
 def next_link(data: Any) -> str | None:
@@ -28,55 +32,34 @@ def next_link(data: Any) -> str | None:
     return link if isinstance(link, str) and link else None
 
 
-def iter_pages(
-    client: KlaviyoClient,
-    method: str,
-    path: str,
-    *,
-    query: dict[str, Any] | None = None,
-    max_pages: int | None = None,
-    **send_kwargs: Any,
-) -> Iterator[KlaviyoResponse]:
-    """Yield each page's response, starting with `method path?query`, then each `links.next`.
+def follow_pages(get_page: GetPage, first: dict[str, Any], *, limit: int) -> dict[str, Any]:
+    """Return the first page's document with the `data` (and `included`) of the pages after it.
 
-    The next URL is sent as is (no query added: it already holds the cursor and filters) through
-    the same client, so it keeps the auth, revision, retries and rate limits. Stop after
-    `max_pages` pages, or when a next link repeats the previous one (a server bug, not a loop).
+    Pages are fetched until `limit` items are collected or there is no next link (a next link
+    that repeats the previous one, a server bug, also ends it). When the cap cuts a page short,
+    `links.next` points at that page again (its own URL) and `meta.truncated` is true, so a
+    caller who continues from `links.next` never skips the items beyond the cap.
     """
-    response = client.send(method, path, query=query, **send_kwargs)
-    yield response
-    pages = 1
-    previous: str | None = None
-    while (link := next_link(response.data)) and link != previous:
-        if max_pages is not None and pages >= max_pages:
-            return
-        previous = link
-        response = client.send(method, link, **send_kwargs)
-        pages += 1
-        yield response
-
-
-def fetch_all(
-    client: KlaviyoClient,
-    method: str,
-    path: str,
-    *,
-    max_items: int | None = None,
-    **kwargs: Any,
-) -> list[Any]:
-    """Return the concatenated `data` of every page, stopping once `max_items` are collected.
-
-    No page beyond the one that reaches the cap is requested; the result is cut to the cap.
-    """
-    items: list[Any] = []
-    if max_items is not None and max_items <= 0:
-        return items
-    for page in iter_pages(client, method, path, **kwargs):
-        data = page.data.get("data") if isinstance(page.data, dict) else None
-        if isinstance(data, list):
-            items.extend(data)
-        elif data is not None:
-            items.append(data)
-        if max_items is not None and len(items) >= max_items:
-            return items[:max_items]
-    return items
+    document = dict(first)
+    items = list(document.get("data") or [])
+    included = list(document.get("included") or [])
+    page_link = (document.get("links") or {}).get("self")
+    next_url = next_link(document)
+    while next_url and next_url != page_link and len(items) < limit:
+        page = get_page(next_url) or {}
+        page_link = next_url
+        items.extend(page.get("data") or [])
+        included.extend(page.get("included") or [])
+        next_url = next_link(page)
+    if next_url == page_link:
+        next_url = None
+    truncated = len(items) > limit
+    document["data"] = items[:limit]
+    if included:
+        document["included"] = included
+    document["links"] = {
+        **(document.get("links") or {}),
+        "next": page_link if truncated else next_url,
+    }
+    document["meta"] = {**(document.get("meta") or {}), "truncated": truncated}
+    return document

@@ -63,6 +63,16 @@ TIERS: dict[str, Tier] = {
 }
 
 
+def nearest_tier(burst: int) -> str:
+    """Return the name of the published tier closest to a burst limit (on a log scale).
+
+    The catalog and the sandbox name an operation's limits by this; the numbers stay its own.
+    """
+    return min(
+        TIERS, key=lambda name: (abs(math.log(TIERS[name].burst / burst)), TIERS[name].burst)
+    )
+
+
 def resolve_tier(tier: str | Tier) -> Tier:
     """Return the `Tier` for a tier name (`"M"`) or the tier itself; raise KeyError if unknown."""
     return tier if isinstance(tier, Tier) else TIERS[tier.upper()]

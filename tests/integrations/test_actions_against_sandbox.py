@@ -17,7 +17,7 @@ from integrations.klaviyo.catalog import all_actions, example_input
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.credentials import ApiKeyCredentials
 from integrations.klaviyo.ratelimit import Tier
-from integrations.klaviyo.sandbox.services import sandbox_account_create
+from integrations.klaviyo_sandbox.services import sandbox_account_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

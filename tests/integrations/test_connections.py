@@ -12,9 +12,11 @@ from django.utils import timezone
 from builder.models import Membership
 from integrations import services
 from integrations.auth import oauth
-from integrations.klaviyo.actions import run_action
+from integrations.klaviyo.errors import KlaviyoOAuthError
 from integrations.models import Connection, ConnectionEvent
+from integrations.records import mark_failed
 from integrations.selectors import missing_scopes
+from integrations.services import connection_run_action
 from integrations.tasks import connection_check
 from tests.conftest import query_of
 
@@ -22,9 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def add_api_key(client, key: str, name: str = ""):
-    return client.post(
-        reverse("connection_add"), {"kind": "api_key", "key-name": name, "key-api_key": key}
-    )
+    return client.post(reverse("connection_add_api_key"), {"key-name": name, "key-api_key": key})
 
 
 def raw_row(pk: int) -> str:
@@ -87,8 +87,7 @@ def test_replacing_a_key_heals_a_connection(client_for, alice, sandbox_key):
     page = client.get(reverse("connection_detail", args=[connection.pk])).content.decode()
     assert "needs to be reconnected" in page
     client.post(
-        reverse("connection_detail", args=[connection.pk]),
-        {"action": "replace_key", "key-api_key": sandbox_key},
+        reverse("connection_replace_key", args=[connection.pk]), {"key-api_key": sandbox_key}
     )
     connection.refresh_from_db()
     assert connection.status == Connection.Status.HEALTHY
@@ -110,10 +109,7 @@ def test_rename(client_for, alice, sandbox_key):
     client = client_for(alice)
     add_api_key(client, sandbox_key)
     connection = Connection.objects.get()
-    client.post(
-        reverse("connection_detail", args=[connection.pk]),
-        {"action": "rename", "rename-name": "EU store"},
-    )
+    client.post(reverse("connection_rename", args=[connection.pk]), {"rename-name": "EU store"})
     connection.refresh_from_db()
     assert connection.name == "EU store"
     assert connection.events.filter(kind=ConnectionEvent.Kind.RENAMED).exists()
@@ -121,7 +117,7 @@ def test_rename(client_for, alice, sandbox_key):
 
 def test_the_sandbox_kind_creates_its_own_account_with_demo_data(client_for, alice, sandbox):
     response = client_for(alice).post(
-        reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "Playground"}
+        reverse("connection_add_sandbox"), {"sandbox-name": "Playground"}
     )
     connection = Connection.objects.get()
     assert response.url == reverse("connection_detail", args=[connection.pk])
@@ -133,23 +129,36 @@ def test_the_sandbox_kind_creates_its_own_account_with_demo_data(client_for, ali
 
 def test_resetting_a_sandbox_restores_the_demo_data(client_for, alice, sandbox):
     client = client_for(alice)
-    client.post(reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "Playground"})
+    client.post(reverse("connection_add_sandbox"), {"sandbox-name": "Playground"})
     connection = Connection.objects.get()
-    lists = run_action(connection, "KLAVIYO_GET_LISTS", {"fetch_all": True})
+    lists = connection_run_action(
+        connection=connection, key="KLAVIYO_GET_LISTS", params={"fetch_all": True}
+    )
     assert lists.successful, lists.error
     before = len(lists.data["data"])
-    deleted = run_action(
-        connection, "KLAVIYO_DELETE_LIST", {"list_id": lists.data["data"][0]["id"]}
+    deleted = connection_run_action(
+        connection=connection,
+        key="KLAVIYO_DELETE_LIST",
+        params={"list_id": lists.data["data"][0]["id"]},
     )
     assert deleted.successful, deleted.error
     assert (
-        len(run_action(connection, "KLAVIYO_GET_LISTS", {"fetch_all": True}).data["data"])
+        len(
+            connection_run_action(
+                connection=connection, key="KLAVIYO_GET_LISTS", params={"fetch_all": True}
+            ).data["data"]
+        )
         == before - 1
     )
 
     client.post(reverse("connection_sandbox_reset", args=[connection.pk]))
     assert (
-        len(run_action(connection, "KLAVIYO_GET_LISTS", {"fetch_all": True}).data["data"]) == before
+        len(
+            connection_run_action(
+                connection=connection, key="KLAVIYO_GET_LISTS", params={"fetch_all": True}
+            ).data["data"]
+        )
+        == before
     )
     assert connection.events.filter(kind=ConnectionEvent.Kind.RESET, user=alice).exists()
     connection.refresh_from_db()
@@ -159,8 +168,8 @@ def test_resetting_a_sandbox_restores_the_demo_data(client_for, alice, sandbox):
 def test_a_workspace_has_a_limited_number_of_sandboxes(client_for, alice, sandbox, settings):
     settings.KLAVIYO_SANDBOX_MAX_PER_WORKSPACE = 1
     client = client_for(alice)
-    client.post(reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "One"})
-    response = client.post(reverse("connection_add"), {"kind": "sandbox", "sandbox-name": "Two"})
+    client.post(reverse("connection_add_sandbox"), {"sandbox-name": "One"})
+    response = client.post(reverse("connection_add_sandbox"), {"sandbox-name": "Two"})
     assert response.status_code == 200
     assert "already has 1 sandboxes" in response.content.decode()
     assert Connection.objects.count() == 1
@@ -171,8 +180,7 @@ def test_a_workspace_has_a_limited_number_of_sandboxes(client_for, alice, sandbo
 
 def start_oauth(client, preset: str = "full") -> dict[str, str]:
     response = client.post(
-        reverse("connection_add"),
-        {"kind": "oauth2", "oauth-name": "", "oauth-preset": preset},
+        reverse("connection_add_oauth"), {"oauth-name": "", "oauth-preset": preset}
     )
     assert response.status_code == 302, response.content
     return query_of(response.url)
@@ -337,14 +345,14 @@ def test_a_disconnect_is_not_undone_by_a_check_that_was_running(client_for, alic
     assert stored.status == Connection.Status.REVOKED
     assert stored.secret == {}
     failing = Connection.objects.get()
-    services._mark(failing, Connection.Status.FAILING, "timeout", None)
+    mark_failed(failing, Connection.Status.FAILING, "timeout", None)
     assert Connection.objects.get().status == Connection.Status.REVOKED
 
 
 def test_running_an_action_on_a_disconnected_connection_explains_it(client_for, alice, sandbox_key):
     add_api_key(client_for(alice), sandbox_key)
     connection = services.connection_disconnect(connection=Connection.objects.get(), user=alice)
-    result = run_action(connection, "KLAVIYO_GET_LISTS", {})
+    result = connection_run_action(connection=connection, key="KLAVIYO_GET_LISTS", params={})
     assert not result.successful
     assert "was disconnected" in result.error
     assert result.attempts == []
@@ -374,7 +382,7 @@ def test_disconnect_revokes_the_refresh_token_and_forgets_secrets(client_for, al
     connection.refresh_from_db()
     assert connection.status == Connection.Status.REVOKED
     assert connection.secret == {}
-    with pytest.raises(oauth.OAuthFlowError) as refused:
+    with pytest.raises(KlaviyoOAuthError) as refused:
         oauth.token_refresh(oauth.oauth_app(), refresh_token=refresh_token)
     assert refused.value.code == "invalid_grant"
     assert "revoked the refresh token" in connection.events.first().message
@@ -418,7 +426,8 @@ def alices_connection(alice_workspace, alice) -> Connection:
     ("name", "method"),
     [
         ("connection_detail", "get"),
-        ("connection_detail", "post"),
+        ("connection_rename", "post"),
+        ("connection_replace_key", "post"),
         ("connection_test", "post"),
         ("connection_reconnect", "post"),
         ("connection_disconnect", "post"),

@@ -11,6 +11,7 @@ The data lives in `data/*.json`, generated from Klaviyo's OpenAPI spec and the p
 """
 
 from .examples import example_input
+from .execute import execute
 from .registry import (
     Action,
     RateLimit,
@@ -20,7 +21,7 @@ from .registry import (
     get_action,
     list_actions,
 )
-from .requests import Send, build_request, execute, validate_params
+from .requests import Send, build_request, validate_params
 from .types import FileUpload, InvalidInput, KlaviyoRequest, NeedsExecute, UnknownAction
 
 __all__ = [

@@ -55,7 +55,7 @@ def build_request(action: Action | str, params: Mapping[str, Any]) -> KlaviyoReq
 
     Raise InvalidInput (nothing is sent) when the parameters do not fit the input schema, and
     NeedsExecute when this input takes several requests (add to a list *by email* first looks
-    the profiles up); `execute` runs those.
+    the profiles up); `catalog.execute` runs those.
     """
     action = resolve(action)
     _check(action, params)
@@ -75,21 +75,6 @@ def render(action: Action, params: Mapping[str, Any]) -> KlaviyoRequest:
         )
     values = {**template.get("defaults", {}), **params}
     return _Renderer(action, template).render(values)
-
-
-def execute(action: Action | str, params: Mapping[str, Any], send: Send) -> Any:
-    """Run the action: validate, send its request(s) through `send`, return the action's data.
-
-    Plain actions return Klaviyo's parsed answer (so later steps map `data.data.id`);
-    composite actions return what their handler documents in the output schema.
-    """
-    action = resolve(action)
-    _check(action, params)
-    if action.composite:
-        from .composites import COMPOSITES  # handlers load on first use (STYLE.md item 7)
-
-        return COMPOSITES[action.composite](dict(params), send)
-    return send(render(action, params))
 
 
 def _template(action: Action, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,6 +176,7 @@ class _Renderer:
             form=self.form or None,
             files=self.files or None,
             operation_id=self.template["operation_id"],
+            action_key=self.action.key,
         )
 
     def _apply(self, name: str, binding: dict[str, Any], value: Any) -> None:

@@ -27,6 +27,7 @@ class KlaviyoRequest:
     (`filter`, `fields[profile]`, `page[cursor]`); `body` is the JSON:API document or None.
     `client_side` requests go to `/client/...` with the public key (`company_id`) instead of
     the private key. A multipart upload carries `form` fields and `files` instead of `body`.
+    `action_key` names the catalog action it was built from, whose rate limits it draws on.
     """
 
     method: str
@@ -37,6 +38,7 @@ class KlaviyoRequest:
     form: Mapping[str, str] | None = None
     files: Mapping[str, FileUpload] | None = None
     operation_id: str = ""
+    action_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly view (file contents replaced by their size) for logs and tests."""
@@ -53,6 +55,7 @@ class KlaviyoRequest:
             }
             or None,
             "operation_id": self.operation_id,
+            "action_key": self.action_key,
         }
 
 

@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from integrations.klaviyo.actions import run_action
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.credentials import ApiKeyCredentials
+from integrations.models import Connection
+from integrations.services import connection_run_action
 
 
 class Command(BaseCommand):
@@ -45,14 +47,16 @@ class Command(BaseCommand):
         if not isinstance(params, dict):
             self._finish({"successful": False, "error": "--params must be a JSON object"}, 2)
 
-        target = self._target(options)
-        result = run_action(
-            target,
-            options["key"],
-            params,
-            fetch_all=options["fetch_all"],
-            max_items=options["max_items"],
-        )
+        paging = {"fetch_all": options["fetch_all"], "max_items": options["max_items"]}
+        if options["connection"] is not None:
+            connection = Connection.objects.filter(pk=options["connection"]).first()
+            if connection is None:
+                self._finish({"successful": False, "error": "No such connection"}, 2)
+            result = connection_run_action(
+                connection=connection, key=options["key"], params=params, **paging
+            )
+        else:
+            result = run_action(self._client(options), options["key"], params, **paging)
         payload = {
             **result.output(),
             "http_status": result.http_status,
@@ -67,14 +71,7 @@ class Command(BaseCommand):
         )
         self._finish(payload, 0 if result.successful else 2 if invalid else 1)
 
-    def _target(self, options: dict[str, Any]) -> Any:
-        if options["connection"] is not None:
-            from integrations.models import Connection
-
-            connection = Connection.objects.filter(pk=options["connection"]).first()
-            if connection is None:
-                self._finish({"successful": False, "error": "No such connection"}, 2)
-            return connection
+    def _client(self, options: dict[str, Any]) -> KlaviyoClient:
         if not options["api_key"]:
             self._finish(
                 {

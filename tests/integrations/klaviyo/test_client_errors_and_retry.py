@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 
+from integrations.klaviyo.actions import run_action
 from integrations.klaviyo.errors import (
     KlaviyoConflictError,
     KlaviyoError,
@@ -201,36 +202,50 @@ def _pages(klaviyo_server, total: int, size: int):
     klaviyo_server.handler = handler
 
 
+def fetch_profiles(make_client, **params):
+    return run_action(make_client(), "KLAVIYO_GET_PROFILES", {"fetch_all": True, **params})
+
+
 def test_it_follows_links_next_across_three_pages(make_client, klaviyo_server):
     _pages(klaviyo_server, total=25, size=10)
 
-    pages = list(make_client().iter_pages("GET", "/api/profiles", query={"page[size]": "10"}))
+    result = fetch_profiles(make_client, page_size=10)
 
-    assert [len(page.data["data"]) for page in pages] == [10, 10, 5]
+    assert [item["id"] for item in result.data["data"]] == [f"P{n}" for n in range(25)]
     sent = klaviyo_server.received
     assert [r.query.get("page[cursor]") for r in sent] == [None, "10", "20"]
     assert sent[1].query["filter"] == 'equals(email,"a@b.c")'
     assert {r.headers["authorization"] for r in sent} == {"Klaviyo-API-Key pk_secret123"}
-    assert pages[-1].next_url is None
+    assert result.data["links"]["next"] is None
+    assert len(result.attempts) == 3
 
 
-def test_fetch_all_concatenates_data_and_stops_at_max_items(make_client, klaviyo_server):
+def test_fetch_all_stops_at_max_items(make_client, klaviyo_server):
     _pages(klaviyo_server, total=25, size=10)
-    client = make_client()
 
-    everything = client.fetch_all("GET", "/api/profiles")
-    capped = client.fetch_all("GET", "/api/profiles", max_items=12)
+    capped = fetch_profiles(make_client, page_size=10, max_items=12)
 
-    assert [item["id"] for item in everything] == [f"P{n}" for n in range(25)]
-    assert [item["id"] for item in capped] == [f"P{n}" for n in range(12)]
-    assert len(klaviyo_server.received) == 3 + 2  # the cap needed only two pages
+    assert [item["id"] for item in capped.data["data"]] == [f"P{n}" for n in range(12)]
+    assert len(klaviyo_server.received) == 2  # the cap needed only two pages
 
 
 def test_next_links_keep_their_own_query(make_client, klaviyo_server):
     _pages(klaviyo_server, total=15, size=10)
 
-    list(make_client().iter_pages("GET", "/api/profiles", query={"page[size]": "10"}))
+    fetch_profiles(make_client, page_size=10)
 
     second = klaviyo_server.received[1]
     assert "page[size]" not in second.query  # the next URL is followed as given
     assert second.query["page[cursor]"] == "10"
+
+
+def test_a_next_link_that_repeats_itself_ends_the_pages(make_client, klaviyo_server):
+    loop = f"{klaviyo_server.url}/api/profiles?page%5Bcursor%5D=same"
+    klaviyo_server.respond(200, {"data": [{"id": "a"}], "links": {"next": loop}})
+    klaviyo_server.respond(200, {"data": [{"id": "b"}], "links": {"self": loop, "next": loop}})
+
+    result = fetch_profiles(make_client)
+
+    assert [item["id"] for item in result.data["data"]] == ["a", "b"]
+    assert len(klaviyo_server.received) == 2
+    assert result.data["links"]["next"] is None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-import math
 import re
 from typing import Any
 
+from ...ratelimit import nearest_tier
 from ..examples import example_value, generate_input
 from .enrich import enrich_field, enrich_query
 from .flatten import Field, Flattener
@@ -18,8 +18,6 @@ from .sources import MappedOperation, SeedAction
 from .spec import Operation, Spec, one_line
 from .vocabulary import FIELD_DESCRIPTIONS, ID_EXAMPLES
 
-# Klaviyo's published tiers (burst per second, steady per minute).
-TIERS = {"XS": (1, 15), "S": (3, 60), "M": (10, 150), "L": (75, 700), "XL": (350, 3500)}
 _CONSENT_WORDS = ("SUBSCRIBE", "SUPPRESS")
 PROFILE_IDENTIFIERS = ("email", "phone_number", "external_id", "profile_id", "anonymous_id")
 
@@ -324,11 +322,6 @@ _CONDITIONAL_LIMIT = re.compile(
 )
 
 
-def _tier(burst: int) -> str:
-    """Return the published tier closest to a burst limit (on a log scale)."""
-    return min(TIERS, key=lambda name: (abs(math.log(TIERS[name][0] / burst)), TIERS[name][0]))
-
-
 def _allowed_value(param: dict[str, Any] | None, value: str) -> str:
     """Return `value` as the parameter's enum spells it (the prose says `include=list`)."""
     schema = (param or {}).get("schema", {})
@@ -357,13 +350,18 @@ def _rate_limit(spec: Spec, operations: list[Operation]) -> dict[str, Any]:
             conditions[(param, value)] = {
                 "param": param,
                 "value": value,
-                "tier": _tier(int(burst)),
+                "tier": nearest_tier(int(burst)),
                 "burst": int(burst),
                 "steady": int(steady),
             }
     # Variants of one action may differ: budget for the strictest.
     burst, steady, daily = min(limits, key=lambda limit: (limit[0], limit[1]))
-    limit: dict[str, Any] = {"tier": _tier(burst), "burst": burst, "steady": steady, "daily": daily}
+    limit: dict[str, Any] = {
+        "tier": nearest_tier(burst),
+        "burst": burst,
+        "steady": steady,
+        "daily": daily,
+    }
     if conditions:
         limit["conditions"] = [conditions[key] for key in sorted(conditions)]
     return limit

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class SandboxConfig(AppConfig):
-    name = "integrations.klaviyo.sandbox"
-    label = "klaviyo_sandbox"
-    verbose_name = "Klaviyo sandbox"

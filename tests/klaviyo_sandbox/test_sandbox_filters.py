@@ -1,0 +1,106 @@
+"""The filter language on its own: parsing (with readable errors) and evaluation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from integrations.klaviyo_sandbox.api.filters import (
+    Comparison,
+    FilterSyntaxError,
+    Logical,
+    evaluate,
+    parse,
+)
+
+
+def test_it_parses_values_of_every_kind():
+    node = parse(
+        "equals(a,'x'),equals(b,\"y\"),equals(c,-1.5),equals(d,true),equals(e,null),"
+        "greater-than(f,2024-05-01T10:00:00Z),any(g,['p','q']),has(h)"
+    )
+    assert isinstance(node, Logical) and node.operator == "and"
+    values = [c.value for c in node.operands]
+    assert values == [
+        "x",
+        "y",
+        -1.5,
+        True,
+        None,
+        datetime(2024, 5, 1, 10, tzinfo=UTC),
+        ["p", "q"],
+        None,
+    ]
+
+
+def test_and_or_not_nest():
+    node = parse("or(equals(a,1),and(equals(b,2),not(equals(c,3))))")
+    assert node == Logical(
+        "or",
+        (
+            Comparison("equals", "a", 1),
+            Logical(
+                "and",
+                (Comparison("equals", "b", 2), Logical("not", (Comparison("equals", "c", 3),))),
+            ),
+        ),
+    )
+    record = {"a": 0, "b": 2, "c": 4}.get
+    assert evaluate(node, record)
+    assert not evaluate(node, {"a": 0, "b": 2, "c": 3}.get)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("equals(a,'x'", "ended"),
+        ("equals(a 'x')", "expected ','"),
+        ("shout(a,'x')", "unknown operator"),
+        ("equals(a,x)", "quote text values"),
+        ("equals(a,'unterminated)", "unterminated"),
+        ("equals(a,'x'))", "unexpected"),
+        ("not(equals(a,1),equals(b,2))", "exactly one"),
+    ],
+)
+def test_bad_syntax_says_why(text, reason):
+    with pytest.raises(FilterSyntaxError, match=reason):
+        parse(text)
+
+
+def test_operators_compare_strings_numbers_dates_and_lists():
+    profile = {
+        "email": "ada@example.com",
+        "age": 36,
+        "created": "2024-05-01T10:00:00+00:00",
+        "tags": ["vip", "beta"],
+        "nickname": None,
+    }.get
+    truths = [
+        "equals(email,'ada@example.com')",
+        "any(email,['x@example.com','ada@example.com'])",
+        "contains(email,'@example')",
+        "starts-with(email,'ada')",
+        "ends-with(email,'.com')",
+        "greater-than(age,35)",
+        "greater-or-equal(age,36)",
+        "less-than(age,36.5)",
+        "less-or-equal(age,36)",
+        "greater-than(created,2024-04-30)",
+        "less-than(created,'2024-05-02T00:00:00Z')",
+        "equals(tags,'vip')",
+        "contains-all(tags,['vip','beta'])",
+        "equals(nickname,null)",
+        "has(tags)",
+    ]
+    for text in truths:
+        assert evaluate(parse(text), profile), text
+    falsehoods = [
+        "equals(age,'36x')",
+        "greater-than(email,3)",
+        "has(nickname)",
+        "equals(tags,'gold')",
+    ]
+    for text in falsehoods:
+        assert not evaluate(parse(text), profile), text
