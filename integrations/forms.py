@@ -7,27 +7,24 @@ from django import forms
 from integrations.models import Connection
 
 
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(
-        max_length=100,
-        required=False,
-        help_text="Shown in workflows; defaults to the Klaviyo account's name.",
-    )
+class ReplaceKeyForm(forms.Form):
+    """A new private key for an existing connection, checked exactly as when adding one."""
+
     api_key = forms.CharField(
         label="Private API key",
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "pk_…"}),
         help_text="Klaviyo → Settings → API keys → Create private API key. Stored encrypted.",
     )
-    public_key = forms.CharField(
-        label="Public API key (site id)",
-        max_length=64,
-        required=False,
-        help_text="Only needed for client-side actions; read from your account when left blank.",
-    )
 
     def clean_api_key(self) -> str:
         key = self.cleaned_data["api_key"].strip()
+        if not key.isascii() or not key.isprintable():
+            # Klaviyo's keys are plain letters, digits and underscores; anything else is a
+            # copy-paste accident, and could not even travel in an HTTP header.
+            raise forms.ValidationError(
+                "A Klaviyo API key has only letters, digits and underscores; copy it again."
+            )
         if any(ch.isspace() for ch in key):
             raise forms.ValidationError("An API key has no spaces; copy it again from Klaviyo.")
         if len(key) < 10:
@@ -35,8 +32,22 @@ class ApiKeyForm(forms.Form):
         return key
 
 
-class ReplaceKeyForm(forms.Form):
-    api_key = ApiKeyForm.base_fields["api_key"]
+class ApiKeyForm(ReplaceKeyForm):
+    """A new connection's private key, with a name and the optional public key."""
+
+    field_order = ["name", "api_key", "public_key"]
+
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Shown in workflows; defaults to the Klaviyo account's name.",
+    )
+    public_key = forms.CharField(
+        label="Public API key (site id)",
+        max_length=64,
+        required=False,
+        help_text="Only needed for client-side actions; read from your account when left blank.",
+    )
 
 
 class SandboxForm(forms.Form):

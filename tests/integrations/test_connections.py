@@ -459,3 +459,85 @@ def test_the_dashboard_counts_only_this_workspaces_connections(
 ):
     assert client_for(alice).get(reverse("dashboard")).context["connection_count"] == 1
     assert client_for(charlie).get(reverse("dashboard")).context["connection_count"] == 0
+
+
+# --- Who may change credentials, and bad input --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("pk_🙂_0123456789abcdef", "only letters, digits and underscores"),
+        ("pk_caf\u00e9_0123456789", "only letters, digits and underscores"),
+        ("pk_\x00abc0123456", "Null characters are not allowed"),
+    ],
+)
+def test_a_key_with_strange_characters_is_a_form_error(
+    client_for, alice, sandbox_key, key, message
+):
+    client = client_for(alice)
+    response = add_api_key(client, key)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Connection.objects.exists()
+    add_api_key(client, sandbox_key)
+    connection = Connection.objects.get()
+    replaced = client.post(
+        reverse("connection_replace_key", args=[connection.pk]), {"key-api_key": key}
+    )
+    assert replaced.status_code == 200
+    assert message in replaced.content.decode()
+
+
+def test_a_member_cannot_replace_reset_or_disconnect_someone_elses_connection(
+    client_for, alice, alice_workspace, bob, sandbox_key
+):
+    add_api_key(client_for(alice), sandbox_key)
+    connection = Connection.objects.get()
+    as_bob = client_for(bob, workspace=alice_workspace)
+    page = as_bob.get(reverse("connection_detail", args=[connection.pk])).content.decode()
+    assert "Only the workspace owner or the person who added this connection" in page
+    assert "Replace the API key" not in page
+    for name in ("connection_replace_key", "connection_disconnect", "connection_reconnect"):
+        response = as_bob.post(reverse(name, args=[connection.pk]), {"key-api_key": sandbox_key})
+        assert response.status_code == 403, name
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.HEALTHY
+    assert connection.events.count() == 1  # only "created": nothing changed
+
+
+def test_a_member_may_change_the_connection_they_added(
+    client_for, alice_workspace, bob, sandbox_key
+):
+    as_bob = client_for(bob, workspace=alice_workspace)
+    add_api_key(as_bob, sandbox_key)
+    connection = Connection.objects.get()
+    response = as_bob.post(reverse("connection_disconnect", args=[connection.pk]))
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.is_revoked
+
+
+def test_a_key_for_another_klaviyo_account_cannot_replace_the_key(client_for, alice, sandbox):
+    from integrations.klaviyo_sandbox.services import sandbox_account_create
+
+    _, first = sandbox_account_create(name="Acme Store", seed=False)
+    _, other = sandbox_account_create(name="Other Shop", seed=False)
+    client = client_for(alice)
+    add_api_key(client, first)
+    connection = Connection.objects.get()
+    response = client.post(
+        reverse("connection_replace_key", args=[connection.pk]), {"key-api_key": other}
+    )
+    assert "belongs to Other Shop" in response.content.decode()
+    assert "Add it as a new connection" in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.secret["api_key"] == first
+
+
+def test_an_oauth_state_outside_ascii_is_ignored_not_a_crash(client_for, alice, oauth_app):
+    client = client_for(alice)
+    start_oauth(client)
+    response = client.get(reverse("connection_oauth_callback"), {"state": "zß🙂", "code": "x"})
+    assert response.status_code == 302
+    assert response.url == reverse("connection_add")

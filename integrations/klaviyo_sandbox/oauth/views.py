@@ -112,7 +112,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
                         name=f"{client.name} sandbox", created_by_id=request.user.pk
                     )
                 except ValidationError as error:
-                    form.add_error("account", error)
+                    form.add_error(None, error)
             if account is not None:
                 code = oauth.grant_create(
                     client=client,

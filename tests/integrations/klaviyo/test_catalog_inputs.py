@@ -275,3 +275,39 @@ def test_execute_returns_the_answer_of_a_plain_action():
     answer = {"data": {"type": "list", "id": "L9", "attributes": {"name": "VIP"}}}
     data = execute("KLAVIYO_CREATE_LIST", {"name": "VIP"}, lambda request: answer)
     assert data["data"]["id"] == "L9"
+
+
+@pytest.mark.parametrize(
+    "moment", ["2025-06-01T09:30:00", "2025-06-01T09:30:00Z", "2025-06-01T09:30:00.250+02:00"]
+)
+def test_a_date_time_needs_no_utc_offset(moment):
+    """Klaviyo reads an offset-less time as UTC; refusing it would refuse valid input."""
+    params = {"email": "a@example.com", "metric_name": "Viewed Product", "time": moment}
+    request = build_request("KLAVIYO_CREATE_EVENT", params)
+    assert request.body["data"]["attributes"]["time"] == moment
+
+
+@pytest.mark.parametrize("moment", ["2025-06-01", "2025-13-01T09:30:00", "June 1st", "09:30"])
+def test_a_date_time_must_still_be_one(moment):
+    params = {"email": "a@example.com", "metric_name": "Viewed Product", "time": moment}
+    with pytest.raises(InvalidInput) as refused:
+        build_request("KLAVIYO_CREATE_EVENT", params)
+    assert refused.value.errors == {"time": [f"{moment!r} is not a valid date-time"]}
+
+
+@pytest.mark.parametrize(
+    ("image", "valid"),
+    [
+        ("https://example.com/a.png", True),
+        ("data:image/png;base64,iVBORw0KGgo=", True),
+        ("https://", False),
+        ("example.com/a.png", False),
+    ],
+)
+def test_image_uris_are_checked_by_a_uri_checker(image, valid):
+    params = {"email": "a@example.com", "metric_name": "Viewed Product", "image": image}
+    if valid:
+        build_request("KLAVIYO_CREATE_EVENT", params)
+    else:
+        with pytest.raises(InvalidInput):
+            build_request("KLAVIYO_CREATE_EVENT", params)

@@ -141,3 +141,73 @@ def test_log_lines_never_show_a_private_key():
     assert redact("/api/x?k=pk_sandbox_9e5f0123abcd and pk_live_ABC123") == (
         "/api/x?k=pk_*** and pk_***"
     )
+
+
+class TierRecorder:
+    """A rate limiter that lets everything through and remembers which tier each call drew on."""
+
+    def __init__(self) -> None:
+        self.tiers: list = []
+
+    def acquire(self, key, tier, *, block=True) -> float:
+        self.tiers.append(tier)
+        return 0.0
+
+    def pause(self, key, tier, seconds) -> None:
+        pass
+
+    def observe(self, key, tier, headers) -> None:
+        pass
+
+
+def test_costly_query_values_draw_on_their_stricter_limit(make_client, klaviyo_server):
+    """`additional-fields[list]=profile_count` takes get_list from 75/s to 1/s (the spec)."""
+    limiter = TierRecorder()
+    client = make_client(rate_limiter=limiter)
+    klaviyo_server.respond(200, {"data": {"type": "list", "id": "Y6nRLr"}})
+    klaviyo_server.respond(200, {"data": {"type": "list", "id": "Y6nRLr"}})
+
+    run_action(client, "KLAVIYO_GET_LIST", {"list_id": "Y6nRLr"})
+    run_action(
+        client,
+        "KLAVIYO_GET_LIST",
+        {"list_id": "Y6nRLr", "additional_fields_list": ["profile_count"]},
+    )
+
+    plain, costly = limiter.tiers
+    assert (plain.burst, plain.steady) == (75, 750)
+    assert (costly.burst, costly.steady) == (1, 15)
+
+
+def test_a_failure_keeps_klaviyos_typed_error(make_client, klaviyo_server):
+    klaviyo_server.respond(
+        409,
+        {
+            "errors": [
+                {
+                    "status": 409,
+                    "code": "duplicate_profile",
+                    "detail": "A profile already exists with one of these identifiers.",
+                    "meta": {"duplicate_profile_id": "01HPROFILE"},
+                }
+            ]
+        },
+    )
+    result = run_action(make_client(), "KLAVIYO_CREATE_PROFILE", {"email": "a@example.com"})
+    assert not result.successful
+    assert result.failure.status == 409
+    assert result.failure.code == "duplicate_profile"
+    assert result.failure.duplicate_profile_id == "01HPROFILE"
+    assert result.failure.reached  # Klaviyo answered: the request got there
+    assert not result.retryable
+    assert "existing profile 01HPROFILE" in result.error
+
+
+def test_a_rate_limit_failure_says_when_to_come_back(make_client, klaviyo_server):
+    klaviyo_server.respond(429, {"errors": [{"status": 429}]}, headers={"Retry-After": "120"})
+    client = make_client()
+    result = run_action(client, "KLAVIYO_GET_LISTS", {}, block_on_rate_limit=False)
+    assert result.failure.status == 429
+    assert result.failure.retry_after == 120
+    assert result.retryable
+    assert not result.failure.reached  # a 429 is sent instead of acting on the request
