@@ -11,9 +11,11 @@ export KLAVIYO_SANDBOX_BASE_URL ?= http://127.0.0.1:$(PORT)/sandbox/klaviyo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# A new venv holds the pip and setuptools that came with Python, which pip-audit reports as
+# vulnerable; upgrading here also refreshes an older .venv whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
