@@ -8,10 +8,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from builder.proxies import client_address
+
 
 def _keys(request: HttpRequest, email: str) -> list[str]:
     who = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
-    address = request.META.get("REMOTE_ADDR", "unknown")
+    # Hashed: the address comes from a header, and cache keys must stay short and printable.
+    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:24]
     return [f"login-fail:email:{who}", f"login-fail:addr:{address}"]
 
 

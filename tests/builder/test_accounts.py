@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from builder.models import Membership
@@ -128,3 +129,37 @@ def test_login_prefers_the_exact_email_when_two_differ_only_in_case(client, alic
         reverse("login"), {"username": "Alice@example.com", "password": "another fine passphrase"}
     )
     assert response.wsgi_request.user.pk == other.pk
+
+
+def test_behind_a_proxy_one_clients_failures_do_not_lock_out_everyone_else(client, alice, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.LOGIN_THROTTLE_ATTEMPTS = 3
+    for n in range(3):  # one guesser, a different account each time
+        client.post(
+            reverse("login"),
+            {"username": f"victim{n}@example.com", "password": "guess"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+        )
+    response = Client().post(
+        reverse("login"),
+        {"username": alice.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert response.status_code == 302
+
+
+def test_behind_a_proxy_a_guesser_cannot_escape_the_count_by_forging_the_header(
+    client, alice, settings
+):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.LOGIN_THROTTLE_ATTEMPTS = 3
+    for n in range(4):
+        response = client.post(
+            reverse("login"),
+            {"username": f"victim{n}@example.com", "password": "guess"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.66",
+        )
+    assert "Too many failed attempts" in response.content.decode()
