@@ -149,8 +149,11 @@ else:
 
 # Shared by every process in production (login throttling counts failures across web workers).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Failed logins allowed per email (and per address) in LOGIN_THROTTLE_SECONDS.
+# Failed logins allowed from one address (any email) in LOGIN_THROTTLE_SECONDS; failures for
+# one email from all addresses together, after which only addresses without failures of their
+# own may try it (builder/throttle.py).
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
+LOGIN_THROTTLE_EMAIL_ATTEMPTS = env.int("LOGIN_THROTTLE_EMAIL_ATTEMPTS", default=100)
 LOGIN_THROTTLE_SECONDS = env.int("LOGIN_THROTTLE_SECONDS", default=900)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

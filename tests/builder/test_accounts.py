@@ -1,5 +1,4 @@
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from builder.models import Membership
@@ -43,16 +42,6 @@ def test_login_with_a_wrong_password_says_so(client, alice):
     response = client.post(reverse("login"), {"username": alice.email, "password": "nope"})
     assert response.status_code == 200
     assert "do not match an account" in response.content.decode()
-
-
-def test_repeated_failed_logins_are_throttled(client, alice, settings):
-    settings.LOGIN_THROTTLE_ATTEMPTS = 3
-    for _ in range(3):
-        client.post(reverse("login"), {"username": alice.email, "password": "guess"})
-    response = client.post(reverse("login"), {"username": alice.email, "password": PASSWORD})
-    assert response.status_code == 200
-    assert "Too many failed attempts" in response.content.decode()
-    assert not response.wsgi_request.user.is_authenticated
 
 
 def test_login_and_logout(client, alice):
@@ -129,37 +118,3 @@ def test_login_prefers_the_exact_email_when_two_differ_only_in_case(client, alic
         reverse("login"), {"username": "Alice@example.com", "password": "another fine passphrase"}
     )
     assert response.wsgi_request.user.pk == other.pk
-
-
-def test_behind_a_proxy_one_clients_failures_do_not_lock_out_everyone_else(client, alice, settings):
-    settings.TRUSTED_PROXY_HOPS = 1
-    settings.LOGIN_THROTTLE_ATTEMPTS = 3
-    for n in range(3):  # one guesser, a different account each time
-        client.post(
-            reverse("login"),
-            {"username": f"victim{n}@example.com", "password": "guess"},
-            REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR="203.0.113.66",
-        )
-    response = Client().post(
-        reverse("login"),
-        {"username": alice.email, "password": PASSWORD},
-        REMOTE_ADDR="10.0.0.2",
-        HTTP_X_FORWARDED_FOR="198.51.100.7",
-    )
-    assert response.status_code == 302
-
-
-def test_behind_a_proxy_a_guesser_cannot_escape_the_count_by_forging_the_header(
-    client, alice, settings
-):
-    settings.TRUSTED_PROXY_HOPS = 1
-    settings.LOGIN_THROTTLE_ATTEMPTS = 3
-    for n in range(4):
-        response = client.post(
-            reverse("login"),
-            {"username": f"victim{n}@example.com", "password": "guess"},
-            REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.66",
-        )
-    assert "Too many failed attempts" in response.content.decode()
