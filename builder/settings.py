@@ -7,6 +7,7 @@ install with SQLite and a file-system Celery broker. See README.md, "Configurati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -20,11 +21,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Everything the app writes at run time (SQLite file, broker folders, generated keys) lives here.
+# Everything the app writes at run time (SQLite file, broker folders, generated keys) lives here,
+# in a folder only its owner can enter (an existing folder keeps the mode it was given).
 DATA_DIR = Path(env.str("DATA_DIR", default="data"))
 if not DATA_DIR.is_absolute():
     DATA_DIR = BASE_DIR / DATA_DIR
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, unless it exists already."""
+    # FileNotFoundError: its folder is missing, which Django reports better on connecting.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _key_from_data_dir(name: str, make: Callable[[], str]) -> str:
@@ -143,6 +152,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so worker processes started by the tests see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # Django would create the file on first connect with the process's umask (often world-
+    # readable); an empty file is a valid empty database, and SQLite gives its -wal and -shm
+    # files the same mode as the database file.
+    if DATABASES["default"]["NAME"] and not DATABASES["default"]["NAME"].startswith(":memory:"):
+        _create_private_file(Path(DATABASES["default"]["NAME"]))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

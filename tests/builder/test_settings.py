@@ -104,3 +104,29 @@ def test_every_field_encryption_key_is_checked(settings, keys, bad):
     errors = field_encryption_keys_are_fernet_keys()
     assert [error.msg.split()[1] for error in errors] == [str(n) for n in bad]
     assert {error.id for error in errors} <= {"builder.E002"}
+
+
+def test_the_data_folder_and_the_sqlite_database_are_private(tmp_path):
+    data = tmp_path / "data"
+    env = {**os.environ, "DATA_DIR": str(data)}
+    for name in ("DATABASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+        env.pop(name, None)
+    write = (
+        "from builder.models import Workspace; Workspace.objects.create(name='x'); "
+        f"import pathlib; folder = pathlib.Path({str(data)!r}); "
+        "[print(p.name, oct(p.stat().st_mode & 0o777)) for p in folder.iterdir()]"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR, env=env, capture_output=True, check=True, timeout=120, umask=0o022,
+    )  # fmt: skip
+    open_files = subprocess.run(  # while a connection is open, so the -wal and -shm files exist
+        [sys.executable, "manage.py", "shell", "-c", write],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True, timeout=60,
+        umask=0o022,
+    )  # fmt: skip
+    modes = dict(line.split() for line in open_files.stdout.splitlines() if line.startswith("db."))
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert set(modes) >= {"db.sqlite3", "db.sqlite3-wal"}
+    assert set(modes.values()) == {"0o600"}, modes
+    assert (data / "field_encryption_key").stat().st_mode & 0o077 == 0
