@@ -87,6 +87,15 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The Django admin's login form, throttled like the app's (see builder/admin.py)."""
 
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        # Django's says both fields may be case-sensitive; the email is not (User manager).
+        "invalid_login": (
+            "Please enter the correct email and password for a staff account. "
+            "The password is case-sensitive."
+        ),
+    }
+
 
 class WorkspaceForm(forms.ModelForm):
     class Meta:

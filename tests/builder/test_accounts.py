@@ -118,3 +118,10 @@ def test_login_prefers_the_exact_email_when_two_differ_only_in_case(client, alic
         reverse("login"), {"username": "Alice@example.com", "password": "another fine passphrase"}
     )
     assert response.wsgi_request.user.pk == other.pk
+
+
+def test_the_admin_login_error_does_not_call_the_email_case_sensitive(client, db):
+    response = client.post(reverse("admin:login"), {"username": "a@example.com", "password": "x"})
+    page = response.content.decode()
+    assert "The password is case-sensitive." in page
+    assert "both fields may be case-sensitive" not in page
