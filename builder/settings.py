@@ -12,7 +12,9 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import csp.constants as csp
 import environ
 from cryptography.fernet import Fernet
 
@@ -108,6 +110,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response carries the policy: error pages, and static files from
+    # WhiteNoise (an SVG image can hold script).
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -268,6 +273,39 @@ KLAVIYO_OAUTH_TOKEN_URL = env.str(
 KLAVIYO_OAUTH_REVOKE_URL = env.str(
     "KLAVIYO_OAUTH_REVOKE_URL", default="https://a.klaviyo.com/oauth/revoke"
 )
+
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Our own origin only: htmx and our scripts are static files served by the app, and no template
+# has inline script or event handlers (tests/builder/test_csp.py reads them all).
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Inline styles left in templates that other work owns, allowed one by one by their SHA-256
+# ('unsafe-hashes' lets a hash match a style="" attribute). The test above fails when one of them
+# changes or goes; move new styles into static/css/app.css instead of adding hashes here.
+CSP_INLINE_STYLE_HASHES = [
+    "'sha256-UBICn/csa08i05fbGZMYYkEutspjE9OGJM7D1LdEA9I='",  # workspaces/settings.html
+    "'sha256-4vhLHiOnwH2IRIjo9kvsWt68TQIidmtdUBCRIDe6IqE='",  # workspaces/settings.html
+    "'sha256-cAHE4lLXTCaI2fEOB+Z/2pTQhR41KD+RQWcS1+XKLck='",  # klaviyo_sandbox/authorize.html
+    "'sha256-Q7cYBqS4btE7AQ0pMLvm3V3mpbxgSDbc8vpB333XefU='",  # klaviyo_sandbox/authorize.html
+    "'sha256-9ctr8I01uKmPp2BXkt/9bAI5bJZ4DiKHmRoLI3WLX8U='",  # klaviyo_sandbox/authorize.html
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_HASHES, *CSP_INLINE_STYLE_HASHES],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        # Browsers apply form-action to the redirect after a POST too, and "Continue to Klaviyo"
+        # posts to us and is redirected to Klaviyo's consent page.
+        "form-action": [csp.SELF, _origin(KLAVIYO_OAUTH_AUTHORIZE_URL)],
+    }
+}
 
 LOGGING = {
     "version": 1,
