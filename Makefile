@@ -7,13 +7,15 @@ export PORT
 # honcho gives every process its own PORT, so the worker is told where the web server is.
 export KLAVIYO_SANDBOX_BASE_URL ?= http://127.0.0.1:$(PORT)/sandbox/klaviyo
 
-.PHONY: run test e2e bench lint format check-deploy clean clean-data
+.PHONY: run test e2e bench lint format check-deploy audit clean clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# A new venv holds the pip and setuptools that came with Python, which pip-audit reports as
+# vulnerable; upgrading here also refreshes an older .venv whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -50,6 +52,11 @@ format: $(VENV)/.installed
 check-deploy: $(VENV)/.installed
 	DEBUG=false SECURE_HTTPS=true SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Known vulnerabilities in the virtualenv's packages (pip-audit). Says so and exits 0 when no
+# vulnerability database can be reached, so it never fails offline (.ci/audit.py).
+audit: $(VENV)/.installed
+	$(BIN)/python .ci/audit.py
 
 clean:
 	rm -rf $(VENV) data/test* artifacts

@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from builder.forms import AdminLoginForm
 from builder.models import Membership, User, WorkerHeartbeat, Workspace
+
+# The admin's login counts failed attempts together with the app's (builder.throttle).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

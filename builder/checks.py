@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -26,3 +27,27 @@ def keys_come_from_the_environment(app_configs: Any = None, **kwargs: Any) -> li
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def field_encryption_keys_are_fernet_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Demand that every comma-separated FIELD_ENCRYPTION_KEY is a valid Fernet key.
+
+    A bad key would otherwise show only when the first Klaviyo secret is stored or read. The
+    messages name the key's position, never the key.
+    """
+    errors = []
+    for position, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(key.strip().encode())
+        except ValueError:  # also binascii.Error, for text that is not base64 at all
+            errors.append(
+                Error(
+                    f"Key {position} of FIELD_ENCRYPTION_KEY is not a valid Fernet key "
+                    "(32 url-safe base64-encoded bytes).",
+                    hint="Generate one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())' (README.md, Production).",
+                    id="builder.E002",
+                )
+            )
+    return errors

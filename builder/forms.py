@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 
 from builder.models import User, Workspace
+from builder.throttle import login_failed, login_wait, wait_in_words
 
 
 class SignupForm(forms.Form):
@@ -37,33 +42,59 @@ class SignupForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """Refuse a login that must wait (builder.throttle) and count the failed ones.
+
+    Mixed into the app's and the admin's login forms, so failures on either page count together.
+    """
+
+    throttled_message = (
+        "Too many failed attempts for this account or from this network. "
+        "Wait %(wait)s and try again."
+    )
+    request: HttpRequest | None
+    user_cache: User | None
+    data: Any
+    cleaned_data: dict
+
+    def clean(self) -> dict:
+        email = self.data.get("username", "")
+        if self.request is not None:
+            wait = login_wait(self.request, email)
+            if wait:
+                raise forms.ValidationError(
+                    self.throttled_message, code="throttled", params={"wait": wait_in_words(wait)}
+                )
+        try:
+            return super().clean()  # type: ignore[misc]
+        finally:
+            # Only a wrong password counts: not a missing field, nor a non-staff user in the admin.
+            cleaned = self.cleaned_data
+            guessed = cleaned.get("username") and cleaned.get("password")
+            if self.request is not None and guessed and self.user_cache is None:
+                login_failed(self.request, email)
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": (
             "That email and password do not match an account. Check both and try again."
         ),
-        "throttled": (
-            "Too many failed attempts for this account or from this network. "
-            "Wait 15 minutes and try again."
-        ),
     }
 
-    def clean(self) -> dict:
-        from builder.throttle import login_blocked, login_failed, login_succeeded
 
-        email = self.data.get("username", "")
-        if self.request is not None and login_blocked(self.request, email):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if self.request is not None:
-                login_failed(self.request, email)
-            raise
-        if self.request is not None:
-            login_succeeded(self.request, email)
-        return cleaned
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The Django admin's login form, throttled like the app's (see builder/admin.py)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        # Django's says both fields may be case-sensitive; the email is not (User manager).
+        "invalid_login": (
+            "Please enter the correct email and password for a staff account. "
+            "The password is case-sensitive."
+        ),
+    }
 
 
 class WorkspaceForm(forms.ModelForm):

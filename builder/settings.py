@@ -7,12 +7,14 @@ install with SQLite and a file-system Celery broker. See README.md, "Configurati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import csp.constants as csp
 import environ
 from cryptography.fernet import Fernet
 
@@ -21,11 +23,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Everything the app writes at run time (SQLite file, broker folders, generated keys) lives here.
+# Everything the app writes at run time (SQLite file, broker folders, generated keys) lives here,
+# in a folder only its owner can enter (an existing folder keeps the mode it was given).
 DATA_DIR = Path(env.str("DATA_DIR", default="data"))
 if not DATA_DIR.is_absolute():
     DATA_DIR = BASE_DIR / DATA_DIR
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, unless it exists already."""
+    # FileNotFoundError: its folder is missing, which Django reports better on connecting.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _key_from_data_dir(name: str, make: Callable[[], str]) -> str:
@@ -97,8 +107,12 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Joining the browsers' HSTS preload list is hard to undo, so it is the operator's choice
 # (SECURE_HSTS_PRELOAD=true), not a warning for every install.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
-if env.bool("BEHIND_PROXY", default=False):
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the app append the address they were reached from to
+# X-Forwarded-For: the client's address is that many entries from the right (builder.proxies).
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1 if BEHIND_PROXY else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -118,6 +132,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response carries the policy: error pages, and static files from
+    # WhiteNoise (an SVG image can hold script).
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,14 +179,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so worker processes started by the tests see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # Django would create the file on first connect with the process's umask (often world-
+    # readable); an empty file is a valid empty database, and SQLite gives its -wal and -shm
+    # files the same mode as the database file.
+    if DATABASES["default"]["NAME"] and not DATABASES["default"]["NAME"].startswith(":memory:"):
+        _create_private_file(Path(DATABASES["default"]["NAME"]))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Shared by every process in production (login throttling counts failures across web workers).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Failed logins allowed per email (and per address) in LOGIN_THROTTLE_SECONDS.
+# Failed logins allowed from one address (any email) in LOGIN_THROTTLE_SECONDS; failures for
+# one email from all addresses together, after which only addresses without failures of their
+# own may try it (builder/throttle.py).
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
+LOGIN_THROTTLE_EMAIL_ATTEMPTS = env.int("LOGIN_THROTTLE_EMAIL_ATTEMPTS", default=100)
 LOGIN_THROTTLE_SECONDS = env.int("LOGIN_THROTTLE_SECONDS", default=900)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -265,6 +290,39 @@ KLAVIYO_OAUTH_TOKEN_URL = env.str(
 KLAVIYO_OAUTH_REVOKE_URL = env.str(
     "KLAVIYO_OAUTH_REVOKE_URL", default="https://a.klaviyo.com/oauth/revoke"
 )
+
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Our own origin only: htmx and our scripts are static files served by the app, and no template
+# has inline script or event handlers (tests/builder/test_csp.py reads them all).
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Inline styles left in templates that other work owns, allowed one by one by their SHA-256
+# ('unsafe-hashes' lets a hash match a style="" attribute). The test above fails when one of them
+# changes or goes; move new styles into static/css/app.css instead of adding hashes here.
+CSP_INLINE_STYLE_HASHES = [
+    "'sha256-UBICn/csa08i05fbGZMYYkEutspjE9OGJM7D1LdEA9I='",  # workspaces/settings.html
+    "'sha256-4vhLHiOnwH2IRIjo9kvsWt68TQIidmtdUBCRIDe6IqE='",  # workspaces/settings.html
+    "'sha256-cAHE4lLXTCaI2fEOB+Z/2pTQhR41KD+RQWcS1+XKLck='",  # klaviyo_sandbox/authorize.html
+    "'sha256-Q7cYBqS4btE7AQ0pMLvm3V3mpbxgSDbc8vpB333XefU='",  # klaviyo_sandbox/authorize.html
+    "'sha256-9ctr8I01uKmPp2BXkt/9bAI5bJZ4DiKHmRoLI3WLX8U='",  # klaviyo_sandbox/authorize.html
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_HASHES, *CSP_INLINE_STYLE_HASHES],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        # Browsers apply form-action to the redirect after a POST too, and "Continue to Klaviyo"
+        # posts to us and is redirected to Klaviyo's consent page.
+        "form-action": [csp.SELF, _origin(KLAVIYO_OAUTH_AUTHORIZE_URL)],
+    }
+}
 
 LOGGING = {
     "version": 1,

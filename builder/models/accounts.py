@@ -19,6 +19,18 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Find the user logging in by email, whatever its case, as signup treats it.
+
+        Raise User.DoesNotExist when nobody has that email. Accounts created through the app are
+        stored lower-case; an email edited in the admin may not be, and two that differ only in
+        case fall back to the exact match.
+        """
+        try:
+            return self.get(email__iexact=username)
+        except self.model.MultipleObjectsReturned:
+            return self.get(email=username)
+
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)

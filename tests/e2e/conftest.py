@@ -56,12 +56,29 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
+def csp_violations() -> list[str]:
+    """Return the list the page fixture fills with chromium's Content-Security-Policy reports."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations) -> Iterator[object]:
+    """Return a chromium page on the live server; the test fails if the policy blocked anything."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Chromium reports what the policy refused ("Refused to apply inline style because it
+    # violates the following Content Security Policy directive: ...") on the console.
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and csp_violations.append(f"{page.url}: {message.text}")
+        ),
+    )
     yield page
     context.close()
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 @pytest.fixture
