@@ -93,7 +93,7 @@ def _equals(left: Any, right: Any) -> bool:
         left_number, right_number = _as_number(left), _as_number(right)
         if left_number is not None and right_number is not None:
             return left_number == right_number
-    return left == right
+    return bool(left == right)
 
 
 def _compare(left: Any, right: Any) -> int | None:
