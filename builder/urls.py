@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from builder.views import accounts, health, pages, workspaces
+from builder.views import accounts, health, invitations, pages, workspaces
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -27,6 +27,17 @@ urlpatterns = [
         "workspace/members/<int:membership_id>/remove/",
         workspaces.member_remove,
         name="member_remove",
+    ),
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
+    path(
+        "invitations/<str:token>/accept/",
+        invitations.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<str:token>/decline/",
+        invitations.invitation_decline,
+        name="invitation_decline",
     ),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

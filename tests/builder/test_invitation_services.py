@@ -11,23 +11,10 @@ from django.utils import timezone
 from builder.models import Invitation, Membership
 from builder.services.invitations import (
     invitation_accept,
-    invitation_create,
     invitation_decline,
     invitation_revoke,
     invitation_send,
 )
-
-
-@pytest.fixture
-def invite(alice, alice_workspace):
-    """Return invite(email, role="member"): alice invites `email`; gives (invitation, token)."""
-
-    def make(email, role=Membership.Role.MEMBER):
-        return invitation_create(
-            workspace=alice_workspace, email=email, role=role, invited_by=alice
-        )
-
-    return make
 
 
 def is_member(user, workspace):

@@ -16,8 +16,17 @@ from builder.models import Membership
 from integrations.models import Connection
 
 #: Routes anyone may open, and namespaces with their own authentication (the Django admin's
-#: staff login, the sandbox's API keys and OAuth).
-PUBLIC = {"login", "signup", "logout", "healthz"}
+#: staff login, the sandbox's API keys and OAuth). An invitation link's secret token is its key:
+#: logged out it asks to log in first and reveals nothing (tests/builder/test_invitations.py).
+PUBLIC = {
+    "login",
+    "signup",
+    "logout",
+    "healthz",
+    "invitation_detail",
+    "invitation_accept",
+    "invitation_decline",
+}
 OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox"}
 
 
