@@ -10,7 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 
-from builder.models import User, Workspace
+from builder.models import Membership, User, Workspace
 from builder.throttle import login_failed, login_wait, wait_in_words
 
 
@@ -105,8 +105,12 @@ class WorkspaceForm(forms.ModelForm):
         widgets = {"name": forms.TextInput(attrs={"placeholder": "Workspace name, e.g. EU store"})}
 
 
-class AddMemberForm(forms.Form):
+class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="Email of an existing user",
+        max_length=254,
+        label="Email address to invite",
         widget=forms.EmailInput(attrs={"placeholder": "teammate@example.com"}),
+    )
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, initial=Membership.Role.MEMBER, label="Role"
     )

@@ -318,8 +318,6 @@ def _origin(url: str) -> str:
 # ('unsafe-hashes' lets a hash match a style="" attribute). The test above fails when one of them
 # changes or goes; move new styles into static/css/app.css instead of adding hashes here.
 CSP_INLINE_STYLE_HASHES = [
-    "'sha256-UBICn/csa08i05fbGZMYYkEutspjE9OGJM7D1LdEA9I='",  # workspaces/settings.html
-    "'sha256-4vhLHiOnwH2IRIjo9kvsWt68TQIidmtdUBCRIDe6IqE='",  # workspaces/settings.html
     "'sha256-cAHE4lLXTCaI2fEOB+Z/2pTQhR41KD+RQWcS1+XKLck='",  # klaviyo_sandbox/authorize.html
     "'sha256-Q7cYBqS4btE7AQ0pMLvm3V3mpbxgSDbc8vpB333XefU='",  # klaviyo_sandbox/authorize.html
     "'sha256-9ctr8I01uKmPp2BXkt/9bAI5bJZ4DiKHmRoLI3WLX8U='",  # klaviyo_sandbox/authorize.html

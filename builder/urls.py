@@ -23,6 +23,13 @@ urlpatterns = [
         name="workspace_switch",
     ),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
+    path("workspace/rename/", workspaces.workspace_rename, name="workspace_rename"),
+    path("workspace/invitations/", workspaces.invitation_create, name="invitation_create"),
+    path(
+        "workspace/invitations/<int:invitation_id>/revoke/",
+        workspaces.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path(
         "workspace/members/<int:membership_id>/remove/",
         workspaces.member_remove,

@@ -89,6 +89,11 @@ class Invitation(WorkspaceScopedModel):
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
 
+    @property
+    def is_owner(self) -> bool:
+        """Whether accepting makes the invitee an owner of the workspace."""
+        return self.role == Membership.Role.OWNER
+
     def is_for(self, user: User) -> bool:
         """Whether `user` has the address this invitation was sent to."""
         return user.email.lower() == self.email.lower()

@@ -39,8 +39,10 @@ def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
 def membership_add(
     *, workspace: Workspace, email: str, role: str = Membership.Role.MEMBER
 ) -> Membership:
-    """Add the existing user with `email` to `workspace`.
+    """Add the existing user with `email` to `workspace` at once, without asking them.
 
+    For test fixtures and scripts only: people in the app join through an invitation they accept
+    (builder.services.invitations), and this function's errors say whether an account exists.
     Raise ValidationError (on the `email` field) when nobody has signed up with that address or
     they already belong to the workspace.
     """
