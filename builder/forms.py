@@ -15,26 +15,38 @@ from builder.throttle import login_failed, login_wait, wait_in_words
 
 
 class SignupForm(forms.Form):
+    """The first step of signing up: an address to send the link to (services/signup.py)."""
+
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def clean_email(self) -> str:
+        # No "already exists" here: the form must answer alike for every address.
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignupFinishForm(forms.Form):
+    """The second step, reached from the emailed link: a name and a password."""
+
     name = forms.CharField(max_length=150, required=False, label="Your name")
-    email = forms.EmailField(max_length=254)
     password = forms.CharField(
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in instead."
-            )
-        return email
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
 
     def clean(self) -> dict:
         cleaned = super().clean()
         password = cleaned.get("password")
         if password:
-            probe = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            probe = User(email=self.email, name=cleaned.get("name", ""))
             try:
                 password_validation.validate_password(password, probe)
             except forms.ValidationError as error:

@@ -5,14 +5,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from builder.views import accounts, health, invitations, pages, workspaces
+from builder.views import accounts, health, invitations, pages, signup, workspaces
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("workflows/", pages.section("workflows"), name="workflow_list"),
     path("runs/", pages.section("runs"), name="run_list"),
     path("", include("integrations.urls")),
-    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/signup/", signup.signup, name="signup"),
+    path("accounts/signup/sent/", signup.signup_sent, name="signup_sent"),
+    path("accounts/signup/finish/<str:token>/", signup.signup_finish, name="signup_finish"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),

@@ -23,6 +23,8 @@ PUBLIC = {
     "signup",
     "logout",
     "healthz",
+    "signup_sent",
+    "signup_finish",
     "invitation_detail",
     "invitation_accept",
     "invitation_decline",
