@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -12,6 +13,18 @@ from django.http import HttpRequest
 
 from builder.models import Membership, User, Workspace
 from builder.throttle import login_failed, login_wait, wait_in_words
+
+
+def validate_single_line(value: str) -> None:
+    """Refuse control characters: names end up in page titles, lists and email subjects.
+
+    NUL is left to Django's own validator, which every CharField has (PostgreSQL refuses NUL).
+    """
+    if any(unicodedata.category(char) == "Cc" and char != "\x00" for char in value):
+        raise forms.ValidationError(
+            "Keep it on one line, without tabs or other control characters.",
+            code="control_characters",
+        )
 
 
 class SignupForm(forms.Form):
@@ -31,7 +44,9 @@ class SignupForm(forms.Form):
 class SignupFinishForm(forms.Form):
     """The second step, reached from the emailed link: a name and a password."""
 
-    name = forms.CharField(max_length=150, required=False, label="Your name")
+    name = forms.CharField(
+        max_length=150, required=False, label="Your name", validators=[validate_single_line]
+    )
     password = forms.CharField(
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -115,6 +130,11 @@ class WorkspaceForm(forms.ModelForm):
         fields = ["name"]
         labels = {"name": "Workspace name"}
         widgets = {"name": forms.TextInput(attrs={"placeholder": "Workspace name, e.g. EU store"})}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_single_line(name)
+        return name
 
 
 class InvitationForm(forms.Form):

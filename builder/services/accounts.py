@@ -9,8 +9,13 @@ from builder.models import Membership, User, Workspace
 
 
 def _personal_workspace_name(user: User) -> str:
+    """Return "<name>'s workspace", shortening a long name so the whole fits the column."""
+    limit = Workspace._meta.get_field("name").max_length
+    suffix = "'s workspace"
     who = user.name.strip() or user.email.split("@", 1)[0]
-    return f"{who}'s workspace"
+    if len(who) + len(suffix) > limit:
+        who = who[: limit - len(suffix) - 1].rstrip() + "…"
+    return who + suffix
 
 
 @transaction.atomic
