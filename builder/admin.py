@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from builder.forms import AdminLoginForm
-from builder.models import Membership, User, WorkerHeartbeat, Workspace
+from builder.models import Invitation, Membership, User, WorkerHeartbeat, Workspace
 
 # The admin's login counts failed attempts together with the app's (builder.throttle).
 admin.site.login_form = AdminLoginForm
@@ -33,6 +33,17 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "workspace", "role", "status", "invited_by", "expires_at"]
+    search_fields = ["email", "workspace__name"]
+    # Links are answered by the invitee; the admin only looks (and can delete).
+    readonly_fields = [field.name for field in Invitation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(WorkerHeartbeat)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -10,31 +11,57 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 
-from builder.models import User, Workspace
+from builder.models import Membership, User, Workspace
 from builder.throttle import login_failed, login_wait, wait_in_words
 
 
+def validate_single_line(value: str) -> None:
+    """Refuse control characters: names end up in page titles, lists and email subjects.
+
+    NUL is left to Django's own validator, which every CharField has (PostgreSQL refuses NUL).
+    """
+    if any(unicodedata.category(char) == "Cc" and char != "\x00" for char in value):
+        raise forms.ValidationError(
+            "Keep it on one line, without tabs or other control characters.",
+            code="control_characters",
+        )
+
+
 class SignupForm(forms.Form):
-    name = forms.CharField(max_length=150, required=False, label="Your name")
-    email = forms.EmailField(max_length=254)
+    """The first step of signing up: an address to send the link to (services/signup.py)."""
+
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def clean_email(self) -> str:
+        # No "already exists" here: the form must answer alike for every address.
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignupFinishForm(forms.Form):
+    """The second step, reached from the emailed link: a name and a password."""
+
+    name = forms.CharField(
+        max_length=150, required=False, label="Your name", validators=[validate_single_line]
+    )
     password = forms.CharField(
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in instead."
-            )
-        return email
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
 
     def clean(self) -> dict:
         cleaned = super().clean()
         password = cleaned.get("password")
         if password:
-            probe = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            probe = User(email=self.email, name=cleaned.get("name", ""))
             try:
                 password_validation.validate_password(password, probe)
             except forms.ValidationError as error:
@@ -104,9 +131,18 @@ class WorkspaceForm(forms.ModelForm):
         labels = {"name": "Workspace name"}
         widgets = {"name": forms.TextInput(attrs={"placeholder": "Workspace name, e.g. EU store"})}
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_single_line(name)
+        return name
 
-class AddMemberForm(forms.Form):
+
+class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="Email of an existing user",
+        max_length=254,
+        label="Email address to invite",
         widget=forms.EmailInput(attrs={"placeholder": "teammate@example.com"}),
+    )
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, initial=Membership.Role.MEMBER, label="Role"
     )

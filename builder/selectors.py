@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from builder.models import Membership, User, Workspace
+from builder.models import Invitation, Membership, User, Workspace
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -22,4 +22,25 @@ def workspace_memberships(workspace: Workspace) -> QuerySet[Membership]:
         Membership.objects.filter(workspace=workspace)
         .select_related("user")
         .order_by("-role", "user__email")
+    )
+
+
+def workspace_invitations(workspace: Workspace) -> QuerySet[Invitation]:
+    """Return the workspace's invitations that can still be accepted, newest first."""
+    return (
+        Invitation.objects.for_workspace(workspace)
+        .pending()
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """Return the invitation whose link carries `token` (in any state), or None."""
+    if not token or len(token) > 100:  # ours are 43 characters; no need to hash a novel
+        return None
+    return (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
     )

@@ -197,6 +197,20 @@ LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
 LOGIN_THROTTLE_EMAIL_ATTEMPTS = env.int("LOGIN_THROTTLE_EMAIL_ATTEMPTS", default=100)
 LOGIN_THROTTLE_SECONDS = env.int("LOGIN_THROTTLE_SECONDS", default=900)
 
+# Invitations and sign-up links go out by email: printed to the console in the embedded
+# default, e.g. smtp+tls://user:password@smtp.example.com:587 in production.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Step Builder <noreply@localhost>")
+# Seconds an invitation link stays valid (7 days).
+INVITATION_TTL = env.int("INVITATION_TTL", default=7 * 24 * 3600)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "builder.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -304,8 +318,6 @@ def _origin(url: str) -> str:
 # ('unsafe-hashes' lets a hash match a style="" attribute). The test above fails when one of them
 # changes or goes; move new styles into static/css/app.css instead of adding hashes here.
 CSP_INLINE_STYLE_HASHES = [
-    "'sha256-UBICn/csa08i05fbGZMYYkEutspjE9OGJM7D1LdEA9I='",  # workspaces/settings.html
-    "'sha256-4vhLHiOnwH2IRIjo9kvsWt68TQIidmtdUBCRIDe6IqE='",  # workspaces/settings.html
     "'sha256-cAHE4lLXTCaI2fEOB+Z/2pTQhR41KD+RQWcS1+XKLck='",  # klaviyo_sandbox/authorize.html
     "'sha256-Q7cYBqS4btE7AQ0pMLvm3V3mpbxgSDbc8vpB333XefU='",  # klaviyo_sandbox/authorize.html
     "'sha256-9ctr8I01uKmPp2BXkt/9bAI5bJZ4DiKHmRoLI3WLX8U='",  # klaviyo_sandbox/authorize.html

@@ -5,14 +5,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from builder.views import accounts, health, pages, workspaces
+from builder.views import accounts, health, invitations, pages, signup, workspaces
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("workflows/", pages.section("workflows"), name="workflow_list"),
     path("runs/", pages.section("runs"), name="run_list"),
     path("", include("integrations.urls")),
-    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/signup/", signup.signup, name="signup"),
+    path("accounts/signup/sent/", signup.signup_sent, name="signup_sent"),
+    path("accounts/signup/finish/<str:token>/", signup.signup_finish, name="signup_finish"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
@@ -23,10 +25,28 @@ urlpatterns = [
         name="workspace_switch",
     ),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
+    path("workspace/rename/", workspaces.workspace_rename, name="workspace_rename"),
+    path("workspace/invitations/", workspaces.invitation_create, name="invitation_create"),
+    path(
+        "workspace/invitations/<int:invitation_id>/revoke/",
+        workspaces.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path(
         "workspace/members/<int:membership_id>/remove/",
         workspaces.member_remove,
         name="member_remove",
+    ),
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
+    path(
+        "invitations/<str:token>/accept/",
+        invitations.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<str:token>/decline/",
+        invitations.invitation_decline,
+        name="invitation_decline",
     ),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

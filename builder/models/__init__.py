@@ -2,6 +2,14 @@
 
 from .accounts import Membership, User, Workspace
 from .health import WorkerHeartbeat
+from .invitations import Invitation
 from .scoping import WorkspaceScopedModel
 
-__all__ = ["Membership", "User", "Workspace", "WorkerHeartbeat", "WorkspaceScopedModel"]
+__all__ = [
+    "Invitation",
+    "Membership",
+    "User",
+    "Workspace",
+    "WorkerHeartbeat",
+    "WorkspaceScopedModel",
+]

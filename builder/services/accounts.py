@@ -9,8 +9,13 @@ from builder.models import Membership, User, Workspace
 
 
 def _personal_workspace_name(user: User) -> str:
+    """Return "<name>'s workspace", shortening a long name so the whole fits the column."""
+    limit = Workspace._meta.get_field("name").max_length
+    suffix = "'s workspace"
     who = user.name.strip() or user.email.split("@", 1)[0]
-    return f"{who}'s workspace"
+    if len(who) + len(suffix) > limit:
+        who = who[: limit - len(suffix) - 1].rstrip() + "…"
+    return who + suffix
 
 
 @transaction.atomic
@@ -39,8 +44,10 @@ def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
 def membership_add(
     *, workspace: Workspace, email: str, role: str = Membership.Role.MEMBER
 ) -> Membership:
-    """Add the existing user with `email` to `workspace`.
+    """Add the existing user with `email` to `workspace` at once, without asking them.
 
+    For test fixtures and scripts only: people in the app join through an invitation they accept
+    (builder.services.invitations), and this function's errors say whether an account exists.
     Raise ValidationError (on the `email` field) when nobody has signed up with that address or
     they already belong to the workspace.
     """

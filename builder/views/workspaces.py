@@ -1,24 +1,26 @@
-"""Workspaces: list and create, switch, rename, add and remove members."""
+"""Workspaces: list and create, switch; the settings page and one POST view per change."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.timesince import timeuntil
+from django.views.decorators.http import require_POST, require_safe
 
-from builder.forms import AddMemberForm, WorkspaceForm
-from builder.models import Membership
-from builder.selectors import memberships_of_user, workspace_memberships
-from builder.services.accounts import (
-    membership_add,
-    membership_remove,
-    workspace_create,
-    workspace_rename,
-)
+from builder.forms import InvitationForm, WorkspaceForm
+from builder.models import Invitation, Membership, Workspace
+from builder.selectors import memberships_of_user, workspace_invitations, workspace_memberships
+from builder.services import accounts as account_service
+from builder.services import invitations as invitation_service
 from builder.workspaces import (
     get_for_workspace_or_404,
     owner_required,
@@ -32,7 +34,9 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
     """List the user's workspaces and create a new one."""
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        workspace = workspace_create(owner=request.user, name=form.cleaned_data["name"])
+        workspace = account_service.workspace_create(
+            owner=request.user, name=form.cleaned_data["name"]
+        )
         switch_workspace(request, workspace)
         messages.success(request, f"Workspace “{workspace}” created; you are now working in it.")
         return redirect("dashboard")
@@ -58,44 +62,98 @@ def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
     return redirect(target)
 
 
-@workspace_required
-def workspace_settings(request: HttpRequest) -> HttpResponse:
-    """Show the current workspace's name and members; owners can rename and manage members."""
+NEW_INVITATION = "workspace_new_invitation"  # session key: the link shown once after sending
+
+
+def _settings_page(
+    request: HttpRequest,
+    *,
+    rename_form: WorkspaceForm | None = None,
+    invite_form: InvitationForm | None = None,
+) -> HttpResponse:
+    """Render the settings page; the POST views pass their form back when it has errors."""
     workspace = request.workspace
-    rename_form = WorkspaceForm(instance=workspace)
-    add_form = AddMemberForm()
-    if request.method == "POST":
-        if not request.membership.is_owner:
-            messages.error(request, "Only the workspace owner can change its settings.")
-            return redirect("workspace_settings")
-        action = request.POST.get("action")
-        if action == "rename":
-            rename_form = WorkspaceForm(request.POST, instance=workspace)
-            if rename_form.is_valid():
-                workspace_rename(workspace=workspace, name=rename_form.cleaned_data["name"])
-                messages.success(request, "Workspace renamed.")
-                return redirect("workspace_settings")
-        elif action == "add_member":
-            add_form = AddMemberForm(request.POST)
-            if add_form.is_valid():
-                try:
-                    membership = membership_add(
-                        workspace=workspace, email=add_form.cleaned_data["email"]
-                    )
-                except ValidationError as error:
-                    add_form.add_error(None, error)
-                else:
-                    messages.success(request, f"{membership.user.email} can now use {workspace}.")
-                    return redirect("workspace_settings")
+    is_owner = request.membership.is_owner
+    now = timezone.now()
     return render(
         request,
         "workspaces/settings.html",
         {
             "memberships": workspace_memberships(workspace),
-            "rename_form": rename_form,
-            "add_form": add_form,
+            "invitations": workspace_invitations(workspace) if is_owner else [],
+            "rename_form": rename_form or WorkspaceForm(instance=workspace),
+            "invite_form": invite_form or InvitationForm(),
+            "new_invitation": request.session.pop(NEW_INVITATION, None) if is_owner else None,
+            "invitation_lifetime": timeuntil(now + timedelta(seconds=settings.INVITATION_TTL), now),
         },
     )
+
+
+@workspace_required
+@require_safe
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    """Show the current workspace's name and members; owners also see pending invitations."""
+    return _settings_page(request)
+
+
+@owner_required
+@require_POST
+def workspace_rename(request: HttpRequest) -> HttpResponse:
+    """Rename the current workspace; a bad name re-renders the settings page with the error."""
+    # A copy: a ModelForm writes what it was given into its instance, even when it is invalid.
+    form = WorkspaceForm(request.POST, instance=Workspace.objects.get(pk=request.workspace.pk))
+    if not form.is_valid():
+        return _settings_page(request, rename_form=form)
+    account_service.workspace_rename(workspace=request.workspace, name=form.cleaned_data["name"])
+    messages.success(request, "Workspace renamed.")
+    return redirect("workspace_settings")
+
+
+@owner_required
+@require_POST
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    """Invite an email address; the owner sees its link once, and the address gets it by email.
+
+    The answer is the same whether or not the address has an account here (only an address that
+    is a member already gets its own message, and only owners see this page).
+    """
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, invite_form=form)
+    try:
+        invitation, token = invitation_service.invitation_create(
+            workspace=request.workspace,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=request.user,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _settings_page(request, invite_form=form)
+    link = request.build_absolute_uri(reverse("invitation_detail", args=[token]))
+    if invitation_service.invitation_send(invitation=invitation, link=link):
+        messages.success(request, f"Invitation emailed to {invitation.email}.")
+    else:
+        messages.warning(
+            request,
+            f"The invitation to {invitation.email} could not be emailed; send them the link.",
+        )
+    request.session[NEW_INVITATION] = {"email": invitation.email, "link": link}
+    return redirect("workspace_settings")
+
+
+@owner_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Withdraw a pending invitation (404 for other workspaces' invitations)."""
+    invitation = get_for_workspace_or_404(Invitation, request.workspace, pk=invitation_id)
+    try:
+        invitation_service.invitation_revoke(invitation=invitation)
+    except ValidationError:
+        messages.info(request, f"The invitation to {invitation.email} was no longer pending.")
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return redirect("workspace_settings")
 
 
 @owner_required
@@ -106,7 +164,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
         Membership.objects.select_related("user"), request.workspace, pk=membership_id
     )
     try:
-        membership_remove(membership=membership)
+        account_service.membership_remove(membership=membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -16,8 +16,19 @@ from builder.models import Membership
 from integrations.models import Connection
 
 #: Routes anyone may open, and namespaces with their own authentication (the Django admin's
-#: staff login, the sandbox's API keys and OAuth).
-PUBLIC = {"login", "signup", "logout", "healthz"}
+#: staff login, the sandbox's API keys and OAuth). An invitation link's secret token is its key:
+#: logged out it asks to log in first and reveals nothing (tests/builder/test_invitations.py).
+PUBLIC = {
+    "login",
+    "signup",
+    "logout",
+    "healthz",
+    "signup_sent",
+    "signup_finish",
+    "invitation_detail",
+    "invitation_accept",
+    "invitation_decline",
+}
 OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox"}
 
 
@@ -59,7 +70,7 @@ WITH_OBJECTS = [route for route in ROUTES if route.args]
 
 
 @pytest.fixture
-def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], Any]:
+def alices_things(alice, alice_workspace, bob, invite) -> dict[tuple[str, str], Any]:
     """Alice's objects by (first URL segment, URL argument): what charlie must never reach."""
     connection = Connection.objects.create(
         workspace=alice_workspace,
@@ -75,6 +86,7 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], Any]:
         ("workspace", "membership_id"): Membership.objects.get(
             workspace=alice_workspace, user=bob
         ).pk,
+        ("workspace", "invitation_id"): invite("dana@example.com")[0].pk,
         ("workspaces", "workspace_id"): alice_workspace.pk,
     }
 
@@ -160,6 +172,18 @@ def test_charlie_cannot_remove_alices_members_by_posting_their_id(
     bobs = Membership.objects.get(workspace=alice_workspace, user=bob)
     assert client_for(charlie).post(reverse("member_remove", args=[bobs.pk])).status_code == 404
     assert Membership.objects.filter(pk=bobs.pk).exists()
+
+
+def test_charlie_neither_sees_nor_revokes_alices_invitations(client_for, charlie, invite):
+    invitation, _ = invite("dana@example.com")
+    client = client_for(charlie)
+    page = client.get(reverse("workspace_settings"))
+    assert list(page.context["invitations"]) == []
+    assert "dana@example.com" not in page.content.decode()
+    response = client.post(reverse("invitation_revoke", args=[invitation.pk]))
+    assert response.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.is_pending
 
 
 def test_charlie_cannot_switch_into_alices_workspace(client_for, charlie, alice_workspace):

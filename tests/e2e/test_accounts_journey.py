@@ -1,7 +1,8 @@
-"""A newcomer signs up, finds an empty dashboard, makes a second workspace and switches."""
+"""A newcomer signs up by email link, finds an empty dashboard, adds a workspace, switches."""
 
 import re
 
+from django.core import mail
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
@@ -13,11 +14,18 @@ def test_sign_up_log_in_and_switch_workspace(page, screenshot, transactional_db)
     screenshot("01-login")
 
     page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Your name").fill("Dana Lee")
-    page.get_by_label("Email").fill("dana@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Your email address").fill("dana@example.com")
     screenshot("02-signup-filled")
-    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("button", name="Email me a sign-up link").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    screenshot("02b-signup-sent")
+
+    link = re.search(r"http://\S+/accounts/signup/finish/\S+/", mail.outbox[-1].body).group()
+    page.goto(link)
+    page.get_by_label("Your name").fill("Dana Lee")
+    page.get_by_label("Password").fill(PASSWORD)
+    screenshot("02c-signup-finish")
+    page.get_by_role("button", name="Create my account").click()
 
     expect(page.get_by_test_id("empty-dashboard")).to_be_visible()
     expect(page.get_by_role("heading", name="Dana Lee's workspace")).to_be_visible()

@@ -51,8 +51,8 @@ def test_the_app_pages_work_under_the_policy(admin_page, screenshot, alice_works
     screenshot("32-csp-catalog-detail")
 
     goto(page, "/workspace/")
-    heading = page.get_by_role("heading", name="Add a member")
-    assert heading.evaluate("el => getComputedStyle(el).marginTop") == "18.75px"  # by its hash
+    heading = page.get_by_role("heading", name="Pending invitations")
+    assert heading.evaluate("el => getComputedStyle(el).marginTop") == "18.75px"  # app.css
     screenshot("33-csp-workspace-settings")
 
 
