@@ -146,3 +146,16 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(
         choices=Membership.Role.choices, initial=Membership.Role.MEMBER, label="Role"
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        widget=forms.TextInput(attrs={"placeholder": "What uses it, e.g. Zapier or CI"}),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_single_line(name)
+        return name

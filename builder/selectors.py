@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from builder.models import Invitation, Membership, User, Workspace
+from builder.models import ApiToken, Invitation, Membership, User, Workspace
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -44,3 +44,8 @@ def invitation_for_token(token: str) -> Invitation | None:
         .filter(token_hash=Invitation.hash_token(token))
         .first()
     )
+
+
+def workspace_api_tokens(workspace: Workspace) -> QuerySet[ApiToken]:
+    """Return the workspace's API tokens that still work, newest first."""
+    return ApiToken.objects.for_workspace(workspace).filter(revoked_at__isnull=True)

@@ -251,6 +251,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker / "processed"),
         "control_folder": str(_broker / "control"),
         "store_processed": False,
+        # The transport polls its folder; a tenth of a second keeps a run's pickup quick.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1),
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task not acknowledged within this time is handed to another worker (acks_late).
@@ -276,14 +278,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.connections_check_all",
         "schedule": env.float("CONNECTION_CHECK_INTERVAL", default=900.0),
     },
+    "runs-sweep": {
+        "task": "builder.tasks.runs_sweep",
+        "schedule": env.float("RUN_SWEEP_INTERVAL", default=15.0),
+    },
 }
 # How recent a worker heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
+
+# --- Runs ---------------------------------------------------------------------------------------
+# A running run's worker refreshes its heartbeat every RUN_HEARTBEAT_SECONDS; the sweeper takes a
+# run whose heartbeat is older than RUN_STALE_SECONDS as orphaned (its worker died) and requeues
+# it. A run is stopped after RUN_TIMEOUT_SECONDS; rate-limit waits and job polls are bounded.
+RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)
+RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=45.0)
+RUN_TIMEOUT_SECONDS = env.int("RUN_TIMEOUT_SECONDS", default=24 * 3600)
+RUN_MAX_RATE_LIMIT_WAITS = env.int("RUN_MAX_RATE_LIMIT_WAITS", default=200)
+RUN_MAX_JOB_POLLS = env.int("RUN_MAX_JOB_POLLS", default=500)
 
 # --- Klaviyo ------------------------------------------------------------------------------------
 KLAVIYO_BASE_URL = env.str("KLAVIYO_BASE_URL", default="https://a.klaviyo.com")
 # Redis for the rate-limit buckets shared by every worker; defaults to a redis:// broker URL.
 KLAVIYO_RATELIMIT_REDIS_URL = env.str("KLAVIYO_RATELIMIT_REDIS_URL", default="")
+# How many times faster the client's rate-limit windows run: 1 against Klaviyo; a stand-in with
+# a faster clock (the sandbox's `scaled:N` mode, a benchmark's stub) sets N.
+KLAVIYO_RATELIMIT_TIME_SCALE = env.float("KLAVIYO_RATELIMIT_TIME_SCALE", default=1.0)
 # The sandbox's limits per workspace, its rate limits for accounts without their own: "off",
 # "real" or "scaled[:N]" (windows N times shorter); OAuth access-token lifetime; how long its
 # jobs and sends take. Whether it is on and where workers reach it: see "Klaviyo sandbox" above.

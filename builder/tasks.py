@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from builder.engine import executor
 from builder.services.health import heartbeat_record
+from builder.services.runs import runs_orphaned
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -13,3 +15,18 @@ def worker_heartbeat(self) -> str:  # type: ignore[no-untyped-def]
     hostname = self.request.hostname or "unknown"
     heartbeat_record(hostname=hostname)
     return hostname
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_execute(run_id: int) -> str:
+    """Execute a run until it finishes or must wait; a duplicate message does nothing."""
+    return executor.run_execute(run_id).status
+
+
+@shared_task(ignore_result=True)
+def runs_sweep() -> int:
+    """Give every orphaned run a task again; return how many."""
+    ids = runs_orphaned()
+    for run_id in ids:
+        run_execute.delay(run_id)
+    return len(ids)

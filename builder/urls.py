@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from builder.views import accounts, health, invitations, pages, signup, workspaces
+from builder.api.v1 import api
+from builder.views import accounts, health, invitations, pages, runs, signup, workspaces
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("workflows/", pages.section("workflows"), name="workflow_list"),
     path("runs/", pages.section("runs"), name="run_list"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("api/v1/", api.urls),
     path("", include("integrations.urls")),
     path("accounts/signup/", signup.signup, name="signup"),
     path("accounts/signup/sent/", signup.signup_sent, name="signup_sent"),
@@ -26,6 +29,12 @@ urlpatterns = [
     ),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
     path("workspace/rename/", workspaces.workspace_rename, name="workspace_rename"),
+    path("workspace/api-tokens/", workspaces.api_token_create, name="api_token_create"),
+    path(
+        "workspace/api-tokens/<int:token_id>/revoke/",
+        workspaces.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("workspace/invitations/", workspaces.invitation_create, name="invitation_create"),
     path(
         "workspace/invitations/<int:invitation_id>/revoke/",

@@ -116,35 +116,78 @@ def _database_url_for_tests() -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db) -> Iterator[str]:
-    """Start a real `celery worker` process on the test database and broker; yield its name.
+class Worker:
+    """A real `celery worker` process on the test database and broker."""
 
-    The worker is a separate OS process talking to the configured broker (the file-system
-    transport by default, Redis when CELERY_BROKER_URL says so), exactly as in production.
+    def __init__(self, node: str, process: subprocess.Popen, log_path: Path) -> None:
+        self.node = node
+        self.process = process
+        self.log_path = log_path
+
+    def kill(self) -> None:
+        """Kill it outright (SIGKILL): no warm shutdown, nothing acknowledged or cleaned up."""
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.returncode not in (0, -15, -9):
+            sys.stderr.write(self.log_path.read_text(errors="replace")[-4000:])
+        self.log_path.unlink(missing_ok=True)
+
+
+#: Settings a worker process takes from the test process, so both see the same world.
+WORKER_SETTINGS = (
+    "KLAVIYO_BASE_URL",
+    "KLAVIYO_SANDBOX_BASE_URL",
+    "RUN_HEARTBEAT_SECONDS",
+    "RUN_STALE_SECONDS",
+    "KLAVIYO_SANDBOX_RATE_LIMITS",
+    "KLAVIYO_RATELIMIT_TIME_SCALE",
+)
+
+
+@pytest.fixture
+def start_worker(transactional_db) -> Iterator[Callable[..., Worker]]:
+    """Return `start_worker(concurrency=1, pool="prefork")`: start a real worker process.
+
+    The process talks to the configured broker (the file-system transport by default, Redis
+    when CELERY_BROKER_URL says so) and the test database, exactly as in production, with the
+    test's current Klaviyo and run settings. Every worker started is stopped afterwards.
     """
-    node = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    env = {**os.environ, "DATABASE_URL": _database_url_for_tests()}
-    log_path = settings.DATA_DIR / f"worker-{node.split('@')[0]}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "builder", "worker", "--hostname", node,
-             "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
-             "--loglevel", "INFO"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        yield node
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.returncode not in (0, -15):
-            sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
-        log_path.unlink(missing_ok=True)
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 1, pool: str = "prefork") -> Worker:
+        node = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        env = {**os.environ, "DATABASE_URL": _database_url_for_tests()}
+        env.update({name: str(getattr(settings, name)) for name in WORKER_SETTINGS})
+        log_path = settings.DATA_DIR / f"worker-{node.split('@')[0]}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "builder", "worker", "--hostname", node,
+                 "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
+                 "--without-mingle", "--loglevel", "INFO"],
+                cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        worker = Worker(node, process, log_path)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker) -> str:
+    """Start one real `celery worker` process; return its node name."""
+    return start_worker().node
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.2):

@@ -1,15 +1,24 @@
 """Models of the builder app, one module per concept."""
 
 from .accounts import Membership, User, Workspace
+from .api import ApiToken
 from .health import WorkerHeartbeat
 from .invitations import Invitation
+from .runs import Run, StepAttempt, StepRun
 from .scoping import WorkspaceScopedModel
+from .workflows import Workflow, WorkflowVersion
 
 __all__ = [
+    "ApiToken",
     "Invitation",
     "Membership",
+    "Run",
+    "StepAttempt",
+    "StepRun",
     "User",
-    "Workspace",
     "WorkerHeartbeat",
+    "Workflow",
+    "WorkflowVersion",
+    "Workspace",
     "WorkspaceScopedModel",
 ]

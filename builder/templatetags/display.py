@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 
@@ -45,3 +46,11 @@ def ago(value: datetime | None, never: str = "never") -> str:
     if timezone.now() - value < timedelta(minutes=1):
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def pretty_json(value: object) -> str:
+    """Render run data as indented JSON (escaped by the template like any text)."""
+    if value is None:
+        return "—"
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)

@@ -16,10 +16,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_POST, require_safe
 
-from builder.forms import InvitationForm, WorkspaceForm
-from builder.models import Invitation, Membership, Workspace
-from builder.selectors import memberships_of_user, workspace_invitations, workspace_memberships
+from builder.forms import ApiTokenForm, InvitationForm, WorkspaceForm
+from builder.models import ApiToken, Invitation, Membership, Workspace
+from builder.selectors import (
+    memberships_of_user,
+    workspace_api_tokens,
+    workspace_invitations,
+    workspace_memberships,
+)
 from builder.services import accounts as account_service
+from builder.services import api_tokens as token_service
 from builder.services import invitations as invitation_service
 from builder.workspaces import (
     get_for_workspace_or_404,
@@ -63,6 +69,7 @@ def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
 
 
 NEW_INVITATION = "workspace_new_invitation"  # session key: the link shown once after sending
+NEW_TOKEN = "workspace_new_api_token"  # noqa: S105 - a session key: the token shown once
 
 
 def _settings_page(
@@ -70,6 +77,7 @@ def _settings_page(
     *,
     rename_form: WorkspaceForm | None = None,
     invite_form: InvitationForm | None = None,
+    token_form: ApiTokenForm | None = None,
 ) -> HttpResponse:
     """Render the settings page; the POST views pass their form back when it has errors."""
     workspace = request.workspace
@@ -85,6 +93,9 @@ def _settings_page(
             "invite_form": invite_form or InvitationForm(),
             "new_invitation": request.session.pop(NEW_INVITATION, None) if is_owner else None,
             "invitation_lifetime": timeuntil(now + timedelta(seconds=settings.INVITATION_TTL), now),
+            "api_tokens": workspace_api_tokens(workspace) if is_owner else [],
+            "token_form": token_form or ApiTokenForm(),
+            "new_token": request.session.pop(NEW_TOKEN, None) if is_owner else None,
         },
     )
 
@@ -170,3 +181,28 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{membership.user.email} was removed from {request.workspace}.")
     return redirect("workspace_settings")
+
+
+@owner_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """Make a workspace API token; its secret is shown once on the settings page."""
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, token_form=form)
+    token, secret = token_service.api_token_create(
+        workspace=request.workspace, name=form.cleaned_data["name"], user=request.user
+    )
+    request.session[NEW_TOKEN] = {"name": token.name, "secret": secret}
+    messages.success(request, f"API token “{token.name}” created; copy it now.")
+    return redirect(reverse("workspace_settings") + "#api-tokens")
+
+
+@owner_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Stop an API token from working (404 for other workspaces' tokens)."""
+    token = get_for_workspace_or_404(ApiToken, request.workspace, pk=token_id)
+    token_service.api_token_revoke(token=token)
+    messages.success(request, f"API token “{token.name}” revoked; it no longer works.")
+    return redirect(reverse("workspace_settings") + "#api-tokens")

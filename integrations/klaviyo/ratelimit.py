@@ -357,9 +357,27 @@ def redis_url_from_settings() -> str | None:
     return None
 
 
+def time_scale_from_settings() -> float:
+    """Return `KLAVIYO_RATELIMIT_TIME_SCALE` (1 without Django): how much faster the windows run.
+
+    Only for stand-ins with faster clocks (the sandbox's `scaled` mode, a benchmark's stub);
+    against Klaviyo it stays 1.
+    """
+    try:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+    except ImportError:
+        return 1.0
+    try:
+        return float(getattr(settings, "KLAVIYO_RATELIMIT_TIME_SCALE", 1.0) or 1.0)
+    except ImproperlyConfigured:
+        return 1.0
+
+
 def _new_default_limiter() -> RateLimiter:
     url = redis_url_from_settings()
-    return RedisRateLimiter(url) if url else LocalRateLimiter()
+    scale = time_scale_from_settings()
+    return RedisRateLimiter(url, time_scale=scale) if url else LocalRateLimiter(time_scale=scale)
 
 
 _default = PerProcess(_new_default_limiter)

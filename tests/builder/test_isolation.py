@@ -12,7 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from builder.models import Membership
+from builder.models import Membership, Run
+from builder.services.api_tokens import api_token_create
+from builder.services.workflows import workflow_create, workflow_publish
 from integrations.models import Connection
 
 #: Routes anyone may open, and namespaces with their own authentication (the Django admin's
@@ -29,7 +31,8 @@ PUBLIC = {
     "invitation_accept",
     "invitation_decline",
 }
-OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox"}
+#: The JSON API (`api_v1`) authenticates by token; tests/builder/test_api.py covers it.
+OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox", "api_v1"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,19 @@ def alices_things(alice, alice_workspace, bob, invite) -> dict[tuple[str, str], 
         ).pk,
         ("workspace", "invitation_id"): invite("dana@example.com")[0].pk,
         ("workspaces", "workspace_id"): alice_workspace.pk,
+        ("runs", "pk"): _alices_run(alice_workspace).pk,
+        ("workspace", "token_id"): api_token_create(
+            workspace=alice_workspace, name="Zebra CI", user=alice
+        )[0].pk,
     }
+
+
+def _alices_run(workspace) -> Run:
+    document = {"name": "Zebra welcome", "steps": [
+        {"key": "pause", "action": "builtin.delay", "input": {"seconds": 5}}]}  # fmt: skip
+    workflow, _ = workflow_create(workspace=workspace, user=None, definition=document)
+    version = workflow_publish(workflow=workflow, user=None)
+    return Run.objects.create(workspace=workspace, workflow=workflow, version=version)
 
 
 #: Arguments that name no workspace's object (anyone signed in may open them).

@@ -1,0 +1,78 @@
+"""How workflows and runs look in the JSON API (docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from builder.engine.definition import WorkflowProblem
+from builder.models import Run, StepRun, Workflow
+
+
+def problems_json(problems: list[WorkflowProblem]) -> list[dict[str, Any]]:
+    return [problem.to_dict() for problem in problems]
+
+
+def workflow_json(workflow: Workflow, problems: list[WorkflowProblem]) -> dict[str, Any]:
+    version = workflow.published_version
+    return {
+        "id": workflow.pk,
+        "name": workflow.name,
+        "enabled": workflow.enabled,
+        "published_version": version.number if version else None,
+        "definition": workflow.definition,
+        "problems": problems_json(problems),
+    }
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def run_summary_json(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "workflow": run.workflow_id,
+        "version": run.version.number,
+        "status": run.status,
+        "trigger": run.trigger_kind,
+        "error": run.error or None,
+        "waiting_for": run.waiting_for or None,
+        "wake_at": _time(run.wake_at),
+        "created_at": _time(run.created_at),
+        "started_at": _time(run.started_at),
+        "finished_at": _time(run.finished_at),
+        "url": reverse("run_detail", args=[run.pk]),
+    }
+
+
+def step_json(step: StepRun) -> dict[str, Any]:
+    return {
+        "key": step.step_key,
+        "item": step.item_index,
+        "status": step.status,
+        "input": step.input,
+        "output": step.output,
+        "error": step.error or None,
+        "skipped_because": step.state.get("skipped_because"),
+        "started_at": _time(step.started_at),
+        "finished_at": _time(step.finished_at),
+        "attempts": [
+            {
+                "method": attempt.method,
+                "path": attempt.path,
+                "status": attempt.http_status,
+                "duration_ms": attempt.duration_ms,
+                "rate_limit_wait_ms": attempt.rate_limit_wait_ms,
+                "request_id": attempt.request_id or None,
+                "error": attempt.error or None,
+            }
+            for attempt in step.attempts.all()
+        ],
+    }
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    steps = run.steps.prefetch_related("attempts").order_by("position", "item_index", "id")
+    return {**run_summary_json(run), "steps": [step_json(step) for step in steps]}

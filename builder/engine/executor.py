@@ -1,0 +1,666 @@
+"""Run a workflow version's steps, one after another, in one task execution at a time.
+
+`run_execute(run_id)` claims the run with a conditional UPDATE (a redelivered or stale task
+message finds it taken and does nothing), then walks the version's steps. Finished StepRuns
+from earlier executions are reused as they are: a run that waited (rate limit, delay, a Klaviyo
+job) or whose worker died picks up where it stopped. Every StepRun is written before its request
+goes out and completed after it. When a run must wait, the executor records why and until when,
+asks to be called again then, and returns: no worker slot is held by a sleeping run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from builder.engine.builtins import is_builtin
+from builder.engine.conditions import ConditionError, describe, evaluate
+from builder.engine.definition import Definition, Step, parse_definition
+from builder.engine.jobs import DONE, FAILED, JOB_POLLS
+from builder.engine.mapping import ResolveError, resolve
+from builder.engine.redaction import redact
+from builder.engine.safety import safe_to_repeat
+from builder.models import Run, StepAttempt, StepRun
+from builder.queue import run_execute_at, run_execute_soon
+from integrations.klaviyo.actions import ActionResult
+from integrations.models import Connection
+from integrations.services import connection_run_action
+
+logger = logging.getLogger("builder.engine")
+
+Status = Run.Status
+StepStatus = StepRun.Status
+
+
+@dataclass
+class Wait:
+    """The run must wait: for what (words for the run page) and until when."""
+
+    reason: str
+    until: datetime
+
+
+@dataclass
+class Outcome:
+    """How a task execution ended: finished, waiting, or nothing to do (not claimed)."""
+
+    status: str
+    wait: Wait | None = None
+
+
+@dataclass
+class Context:
+    """What references resolve against while a run executes."""
+
+    trigger: dict[str, Any]
+    run: dict[str, Any]
+    steps: dict[str, Any] = field(default_factory=dict)
+
+    def values(self, item: Any = None, item_index: int | None = None) -> dict[str, Any]:
+        values = {"trigger": self.trigger, "steps": self.steps, "run": self.run}
+        if item_index is not None:
+            values["item"] = item
+            values["item_index"] = item_index
+        return values
+
+
+class StopRun(Exception):
+    """End the run now with `status` and `message` (a failure, a stop_if, a cancel, a review)."""
+
+    def __init__(self, status: str, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.RUN_STALE_SECONDS)
+
+
+# --- Claiming ---------------------------------------------------------------------------------
+
+
+def claim(run_id: int) -> Run | None:
+    """Take the run for this execution; return it, or None when there is nothing to do.
+
+    Queued runs wait their turn under the workflow's concurrency limit, oldest first; a waiting
+    run is taken once its time has come. The claim counter makes every other execution of the
+    same run (a duplicate message) see that it lost.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_related("workflow").filter(pk=run_id).first()
+        if run is None or run.is_finished:
+            return None
+        if run.status == Status.RUNNING:
+            return None  # another worker has it; the sweeper notices if that worker died
+        if run.status == Status.WAITING and run.wake_at and run.wake_at > now:
+            return None  # an early or duplicate message; the scheduled one comes later
+        if run.status == Status.QUEUED and not _turn_has_come(run):
+            return None
+        updated = Run.objects.filter(
+            Q(wake_at__isnull=True) | Q(wake_at__lte=now),
+            pk=run.pk,
+            status=run.status,
+            claim=run.claim,
+        ).update(
+            status=Status.RUNNING,
+            claim=F("claim") + 1,
+            heartbeat_at=now,
+            started_at=run.started_at or now,
+            waiting_for="",
+            wake_at=None,
+        )
+        if not updated:
+            return None
+    run.refresh_from_db()
+    return run
+
+
+def _turn_has_come(run: Run) -> bool:
+    """Tell whether a queued run may start under its workflow's concurrency limit."""
+    limit = run.workflow.max_concurrent_runs
+    if not limit:
+        return True
+    # Lock the workflow row so two workers cannot both see a free slot (PostgreSQL); SQLite
+    # serializes writers anyway.
+    type(run.workflow).objects.select_for_update().filter(pk=run.workflow_id).first()
+    siblings = Run.objects.filter(workflow_id=run.workflow_id).exclude(pk=run.pk)
+    if siblings.filter(status__in=Run.IN_PROGRESS).count() >= limit:
+        return False
+    earlier = siblings.filter(status=Status.QUEUED).filter(
+        Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, pk__lt=run.pk)
+    )
+    return not earlier.exists()
+
+
+class Heartbeat:
+    """Tell the database every few seconds that this execution still holds the run."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self.lost = False
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        interval = settings.RUN_HEARTBEAT_SECONDS
+        try:
+            while not self._stop.wait(interval):
+                if not self.touch():
+                    self.lost = True
+                    return
+        finally:
+            close_old_connections()
+
+    def touch(self) -> bool:
+        """Refresh the heartbeat; return False when the run is no longer ours."""
+        return bool(
+            Run.objects.filter(pk=self.run.pk, claim=self.run.claim, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now()
+            )
+        )
+
+
+# --- Executing --------------------------------------------------------------------------------
+
+
+def execute(run: Run) -> Outcome:
+    """Walk the claimed run's steps until it finishes or must wait; record the outcome."""
+    definition, _ = parse_definition(run.version.definition)
+    context = Context(
+        trigger=run.trigger_payload,
+        run={
+            "id": run.pk,
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "workflow_id": run.workflow_id,
+            "version": run.version.number,
+        },
+    )
+    existing = _step_runs(run)
+    deadline = (run.started_at or timezone.now()) + timedelta(seconds=settings.RUN_TIMEOUT_SECONDS)
+    with Heartbeat(run) as heartbeat:
+        try:
+            for step in definition.steps:
+                if _cancel_requested(run):
+                    raise StopRun(Status.CANCELED, "Canceled.")
+                if heartbeat.lost:
+                    return Outcome("lost")
+                if timezone.now() > deadline:
+                    raise StopRun(
+                        Status.FAILED,
+                        f"The run took longer than {settings.RUN_TIMEOUT_SECONDS} s and was "
+                        "stopped; split the work or raise RUN_TIMEOUT_SECONDS.",
+                    )
+                wait = _run_step(run, definition, step, context, existing)
+                if wait is not None:
+                    return _wait(run, wait)
+        except StopRun as stop:
+            return _finish(run, stop.status, stop.message)
+    return _finish(run, Status.SUCCEEDED, "")
+
+
+def _step_runs(run: Run) -> dict[tuple[str, int | None], StepRun]:
+    return {(s.step_key, s.item_index): s for s in StepRun.objects.filter(run=run)}
+
+
+def _cancel_requested(run: Run) -> bool:
+    return Run.objects.filter(pk=run.pk, cancel_requested=True).exists()
+
+
+def _finish(run: Run, status: str, message: str) -> Outcome:
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, claim=run.claim).update(
+        status=status, error=message[:5000], finished_at=now, heartbeat_at=None, wake_at=None
+    )
+    _start_next(run)
+    return Outcome(status)
+
+
+def _wait(run: Run, wait: Wait) -> Outcome:
+    Run.objects.filter(pk=run.pk, claim=run.claim).update(
+        status=Status.WAITING, waiting_for=wait.reason[:200], wake_at=wait.until, heartbeat_at=None
+    )
+    run_execute_at(run.pk, wait.until)
+    return Outcome(Status.WAITING, wait)
+
+
+def _start_next(run: Run) -> None:
+    """Let the oldest queued run of a concurrency-limited workflow start."""
+    if not run.workflow.max_concurrent_runs:
+        return
+    following = (
+        Run.objects.filter(workflow_id=run.workflow_id, status=Status.QUEUED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following:
+        run_execute_soon(following)
+
+
+def _run_step(
+    run: Run,
+    definition: Definition,
+    step: Step,
+    context: Context,
+    existing: dict[tuple[str, int | None], StepRun],
+) -> Wait | None:
+    """Run one step (all its items); put its output in `context`; return a Wait if it must."""
+    if step.for_each is None:
+        record, wait = _run_once(run, step, context, existing, item=None, item_index=None)
+        if wait is not None:
+            return wait
+        context.steps[step.key] = record.output
+        _after(step, record)
+        return None
+    return _run_items(run, step, context, existing)
+
+
+def _after(step: Step, record: StepRun) -> None:
+    """Raise StopRun when a finished step ends the run."""
+    if record.status == StepStatus.FAILED and step.on_error.mode != "continue":
+        raise StopRun(Status.FAILED, f"Step “{step.name or step.key}” failed: {record.error}")
+    if record.status == StepStatus.NEEDS_REVIEW:
+        raise StopRun(Status.NEEDS_REVIEW, record.error)
+    stop = (record.output or {}).get("data") if step.action == "builtin.stop_if" else None
+    if isinstance(stop, dict) and stop.get("stopped"):
+        outcome = step.input.get("outcome", "succeeded")
+        message = step.input.get("message") or f"Stopped at step “{step.name or step.key}”."
+        raise StopRun(Status.FAILED if outcome == "failed" else Status.SUCCEEDED, message)
+
+
+def _run_items(
+    run: Run, step: Step, context: Context, existing: dict[tuple[str, int | None], StepRun]
+) -> Wait | None:
+    assert step.for_each is not None  # noqa: S101
+    try:
+        items = resolve(step.for_each.items, context.values())
+    except ResolveError as error:
+        record = _record_failure(run, step, None, None, f"The list to go through: {error}")
+        _after(step, record)
+        return None
+    if not isinstance(items, list):
+        message = f"for_each needs a list, but {step.for_each.items} is not one."
+        _after(step, _record_failure(run, step, None, None, message))
+        return None
+    items = items[: step.for_each.max_items]
+
+    def one(index: int) -> tuple[StepRun, Wait | None]:
+        try:
+            return _run_once(run, step, context, existing, item=items[index], item_index=index)
+        finally:
+            if step.for_each and step.for_each.in_flight > 1:
+                close_old_connections()
+
+    if step.for_each.in_flight > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=step.for_each.in_flight) as pool:
+            results = list(pool.map(one, range(len(items))))
+    else:
+        results = [one(index) for index in range(len(items))]
+    waits = [wait for _, wait in results if wait is not None]
+    if waits:
+        return min(waits, key=lambda wait: wait.until)
+    records = [record for record, _ in results]
+    failed = [record for record in records if record.status != StepStatus.SUCCEEDED]
+    context.steps[step.key] = {
+        "successful": not failed,
+        "error": failed[0].error if failed else None,
+        "data": [(record.output or {}).get("data") for record in records],
+    }
+    for record in failed:
+        _after(step, record)
+    return None
+
+
+def _record_failure(
+    run: Run, step: Step, item_index: int | None, item_input: Any, message: str
+) -> StepRun:
+    now = timezone.now()
+    record, _ = StepRun.objects.update_or_create(
+        run=run,
+        step_key=step.key,
+        item_index=item_index,
+        defaults={
+            "position": step.position,
+            "status": StepStatus.FAILED,
+            "input": redact(item_input),
+            "output": {"successful": False, "error": message, "data": None},
+            "error": message,
+            "started_at": now,
+            "finished_at": now,
+        },
+    )
+    return record
+
+
+def _run_once(
+    run: Run,
+    step: Step,
+    context: Context,
+    existing: dict[tuple[str, int | None], StepRun],
+    *,
+    item: Any,
+    item_index: int | None,
+) -> tuple[StepRun, Wait | None]:
+    """Run the step (or one item of it) unless an earlier execution finished it."""
+    record = existing.get((step.key, item_index))
+    if record is not None and record.status in StepRun.FINISHED:
+        return record, None
+    in_flight = record is not None and record.status == StepStatus.RUNNING
+    if in_flight and not safe_to_repeat(step.action):
+        # In flight when its worker died: it may or may not have reached Klaviyo.
+        return _needs_review(record, step), None
+    values = context.values(item, item_index)
+    if record is None and step.run_if is not None:
+        try:
+            holds = evaluate(step.run_if, values)
+        except (ResolveError, ConditionError) as error:
+            return _record_failure(run, step, item_index, None, f"Run if: {error}"), None
+        if not holds:
+            return _skip(run, step, item_index, describe(step.run_if, values)), None
+    if record is not None and record.status == StepStatus.WAITING:
+        wait = _still_waiting(record)
+        if wait is not None:
+            return record, wait
+    try:
+        params = resolve(step.input, values)
+    except ResolveError as error:
+        return _record_failure(run, step, item_index, None, str(error)), None
+    record = _start(run, step, item_index, params, record)
+    if is_builtin(step.action):
+        return _builtin(record, step, params, values)
+    return _action(run, record, step, params)
+
+
+def _skip(run: Run, step: Step, item_index: int | None, reason: str) -> StepRun:
+    now = timezone.now()
+    record, _ = StepRun.objects.update_or_create(
+        run=run,
+        step_key=step.key,
+        item_index=item_index,
+        defaults={
+            "position": step.position,
+            "status": StepStatus.SKIPPED,
+            "output": {"successful": True, "error": None, "data": None},
+            "error": "",
+            "state": {"skipped_because": reason},
+            "started_at": now,
+            "finished_at": now,
+        },
+    )
+    return record
+
+
+def _needs_review(record: StepRun, step: Step) -> StepRun:
+    message = (
+        f"Step “{step.name or step.key}” was sending its request when its worker stopped, so "
+        "it is not known whether Klaviyo received it. It was not repeated, to avoid doing it "
+        "twice: check Klaviyo, then replay the run from this step or skip it."
+    )
+    record.status = StepStatus.NEEDS_REVIEW
+    record.error = message
+    record.finished_at = timezone.now()
+    record.save(update_fields=["status", "error", "finished_at"])
+    return record
+
+
+def _still_waiting(record: StepRun) -> Wait | None:
+    until = record.state.get("until")
+    if not until:
+        return None
+    moment = datetime.fromisoformat(until)
+    if moment > timezone.now():
+        return Wait(record.state.get("waiting_for", "waiting"), moment)
+    return None
+
+
+def _start(
+    run: Run, step: Step, item_index: int | None, params: Any, record: StepRun | None
+) -> StepRun:
+    """Write the StepRun as running before anything is sent."""
+    now = timezone.now()
+    if record is None:
+        record = StepRun.objects.create(
+            run=run,
+            step_key=step.key,
+            position=step.position,
+            item_index=item_index,
+            status=StepStatus.RUNNING,
+            input=redact(params),
+            started_at=now,
+        )
+    else:
+        record.status = StepStatus.RUNNING
+        record.input = redact(params)
+        record.started_at = record.started_at or now
+        record.save(update_fields=["status", "input", "started_at"])
+    return record
+
+
+def _complete(record: StepRun, status: str, output: Any, error: str = "") -> StepRun:
+    record.status = status
+    record.output = redact(output)
+    record.error = redact(error)
+    record.finished_at = timezone.now()
+    record.save(update_fields=["status", "output", "error", "finished_at", "state"])
+    return record
+
+
+def _wait_step(record: StepRun, reason: str, seconds: float, **state: Any) -> Wait:
+    until = timezone.now() + timedelta(seconds=max(seconds, 0.05))
+    record.status = StepStatus.WAITING
+    record.state = {**record.state, **state, "until": until.isoformat(), "waiting_for": reason}
+    record.save(update_fields=["status", "state"])
+    return Wait(reason, until)
+
+
+# --- Built-in steps ---------------------------------------------------------------------------
+
+
+def _builtin(
+    record: StepRun, step: Step, params: dict[str, Any], values: dict[str, Any]
+) -> tuple[StepRun, Wait | None]:
+    if step.action == "builtin.delay":
+        started = record.state.get("delay_from")
+        if started is None:
+            if "until" in params:
+                target = datetime.fromisoformat(str(params["until"]).replace("Z", "+00:00"))
+                if timezone.is_naive(target):
+                    target = timezone.make_aware(target, timezone.UTC)
+            else:
+                target = timezone.now() + timedelta(seconds=float(params.get("seconds", 0)))
+            seconds = (target - timezone.now()).total_seconds()
+            if seconds > 0:
+                return record, _wait_step(
+                    record, f"a delay until {target:%Y-%m-%d %H:%M:%S} UTC", seconds,
+                    delay_from=timezone.now().isoformat(), delay_until=target.isoformat(),
+                )  # fmt: skip
+            started, record.state["delay_until"] = timezone.now().isoformat(), target.isoformat()
+        waited = (timezone.now() - datetime.fromisoformat(started)).total_seconds()
+        data = {"waited_seconds": round(waited, 3), "until": record.state.get("delay_until")}
+        return _complete(record, StepStatus.SUCCEEDED, _ok(data)), None
+    if step.action == "builtin.stop_if":
+        try:
+            holds = evaluate(step.input.get("condition"), values)
+        except (ResolveError, ConditionError) as error:
+            message = f"The stop condition: {error}"
+            return _complete(record, StepStatus.FAILED, _failed(message), message), None
+        return _complete(record, StepStatus.SUCCEEDED, _ok({"stopped": bool(holds)})), None
+    if step.action == "builtin.set":
+        return _complete(record, StepStatus.SUCCEEDED, _ok(params.get("values") or {})), None
+    message = f"Unknown built-in step {step.action!r}."
+    return _complete(record, StepStatus.FAILED, _failed(message), message), None
+
+
+def _ok(data: Any) -> dict[str, Any]:
+    return {"successful": True, "error": None, "data": data}
+
+
+def _failed(message: str) -> dict[str, Any]:
+    return {"successful": False, "error": message, "data": None}
+
+
+# --- Klaviyo actions --------------------------------------------------------------------------
+
+
+def _connection(run: Run, step: Step) -> Connection | None:
+    return (
+        Connection.objects.for_workspace(run.workspace_id)
+        .filter(name=step.connection)
+        .exclude(status=Connection.Status.REVOKED)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _action(
+    run: Run, record: StepRun, step: Step, params: dict[str, Any]
+) -> tuple[StepRun, Wait | None]:
+    connection = _connection(run, step)
+    if connection is None:
+        message = (
+            f"There is no connection named “{step.connection}” in this workspace any more; "
+            "choose another one in the step's settings."
+        )
+        return _complete(record, StepStatus.FAILED, _failed(message), message), None
+    job_id = record.state.get("job_id")
+    if job_id is not None:
+        return _poll_job(record, step, connection, job_id)
+    result = connection_run_action(
+        connection=connection, key=step.action, params=params, block_on_rate_limit=False
+    )
+    _attempts(record, result)
+    if result.successful:
+        if step.await_job and step.action in JOB_POLLS:
+            return _start_job_wait(record, step, connection, result)
+        return _complete(record, StepStatus.SUCCEEDED, result.output()), None
+    return _failure(record, step, result)
+
+
+def _attempts(record: StepRun, result: ActionResult) -> None:
+    start = record.attempts.count()
+    StepAttempt.objects.bulk_create(
+        StepAttempt(
+            step_run=record,
+            number=start + index + 1,
+            method=attempt.method,
+            path=attempt.path[:500],
+            http_status=attempt.status,
+            duration_ms=attempt.duration_ms,
+            rate_limit_wait_ms=attempt.rate_limit_wait_ms,
+            request_id=attempt.request_id or "",
+            error=redact(attempt.error or ""),
+            started_at=attempt.started_at,
+        )
+        for index, attempt in enumerate(result.attempts)
+    )
+
+
+def _failure(record: StepRun, step: Step, result: ActionResult) -> tuple[StepRun, Wait | None]:
+    failure = result.failure
+    if failure is not None and failure.status in (429, None) and failure.retry_after:
+        # Our shared bucket (or Klaviyo) said not now: nothing was applied, so come back then.
+        waits = record.state.get("rate_limit_waits", 0) + 1
+        if waits <= settings.RUN_MAX_RATE_LIMIT_WAITS:
+            return record, _wait_step(
+                record, "Klaviyo's rate limit", failure.retry_after, rate_limit_waits=waits
+            )
+    retries = record.state.get("retries", 0)
+    may_retry = step.on_error.mode == "retry" and retries < step.on_error.retries
+    # A failure that may have been applied is repeated only where doing it twice is harmless.
+    harmless = failure is None or not failure.reached or safe_to_repeat(step.action)
+    if may_retry and result.retryable and harmless:
+        return record, _wait_step(
+            record, f"retry {retries + 1} of {step.on_error.retries}", min(2**retries, 60),
+            retries=retries + 1,
+        )  # fmt: skip
+    message = result.error or "The step failed."
+    return _complete(record, StepStatus.FAILED, result.output(), message), None
+
+
+def _start_job_wait(
+    record: StepRun, step: Step, connection: Connection, result: ActionResult
+) -> tuple[StepRun, Wait | None]:
+    poll = JOB_POLLS[step.action]
+    data = result.data if isinstance(result.data, dict) else {}
+    job = data.get("data") if isinstance(data.get("data"), dict) else {}
+    job_id = job.get("id") or (record.input or {}).get(poll.id_field)
+    if not job_id:
+        message = "Klaviyo started the job but did not say its id, so it cannot be awaited."
+        return _complete(record, StepStatus.FAILED, result.output(), message), None
+    record.output = redact(result.output())
+    record.save(update_fields=["output"])
+    return record, _wait_step(record, "the Klaviyo job", 1, job_id=job_id, polls=0)
+
+
+def _poll_job(
+    record: StepRun, step: Step, connection: Connection, job_id: str
+) -> tuple[StepRun, Wait | None]:
+    poll = JOB_POLLS[step.action]
+    polls = record.state.get("polls", 0) + 1
+    result = connection_run_action(
+        connection=connection,
+        key=poll.get_action,
+        params={poll.id_field: job_id},
+        block_on_rate_limit=False,
+    )
+    _attempts(record, result)
+    record.state["polls"] = polls
+    if not result.successful:
+        if result.retryable and polls < settings.RUN_MAX_JOB_POLLS:
+            delay = (
+                result.failure.retry_after if result.failure and result.failure.retry_after else 5
+            )
+            return record, _wait_step(record, "the Klaviyo job", delay, polls=polls)
+        message = f"Checking the Klaviyo job failed: {result.error}"
+        return _complete(record, StepStatus.FAILED, result.output(), message), None
+    job = (result.data or {}).get("data") or {}
+    status = str((job.get("attributes") or {}).get("status", "")).lower()
+    started = record.output or {}
+    if status in DONE:
+        output = {**started, "data": {**(started.get("data") or {}), "job": job}}
+        return _complete(record, StepStatus.SUCCEEDED, output), None
+    if status in FAILED:
+        message = f"The Klaviyo job {job_id} ended as {status}."
+        return _complete(record, StepStatus.FAILED, {**started, "successful": False}, message), None
+    if polls >= settings.RUN_MAX_JOB_POLLS:
+        message = f"The Klaviyo job {job_id} was still {status or 'running'} after {polls} checks."
+        return _complete(record, StepStatus.FAILED, started, message), None
+    delay = min(1.5**polls, 60)
+    return record, _wait_step(record, f"the Klaviyo job ({status or 'queued'})", delay, polls=polls)
+
+
+# --- Entry point ------------------------------------------------------------------------------
+
+
+def run_execute(run_id: int, *, on_claimed: Callable[[Run], None] | None = None) -> Outcome:
+    """Claim the run and execute it; the Celery task calls this."""
+    run = claim(run_id)
+    if run is None:
+        return Outcome("not claimed")
+    if on_claimed is not None:
+        on_claimed(run)
+    try:
+        return execute(run)
+    except Exception as error:  # noqa: BLE001 - the run records it; the worker lives on
+        logger.exception("Run %s failed unexpectedly", run_id)
+        return _finish(run, Status.FAILED, f"Step Builder failed while running this: {error}")

@@ -1,0 +1,22 @@
+"""Queue run executions by task name, so services and the engine need not import the tasks.
+
+(The tasks import the services; naming the task keeps the imports one way.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from celery import current_app
+
+RUN_EXECUTE = "builder.tasks.run_execute"
+
+
+def run_execute_soon(run_id: int) -> None:
+    """Queue the run's execution now."""
+    current_app.send_task(RUN_EXECUTE, args=[run_id])
+
+
+def run_execute_at(run_id: int, when: datetime) -> None:
+    """Queue the run's execution for `when` (a wait ends); the worker holds no slot meanwhile."""
+    current_app.send_task(RUN_EXECUTE, args=[run_id], eta=when)

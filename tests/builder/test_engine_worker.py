@@ -1,0 +1,329 @@
+"""The run engine with real worker processes against the sandbox over HTTP (not eager mode)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from builder.models import Run, StepRun, Workflow
+from builder.services.runs import run_start, runs_orphaned
+from builder.services.workflows import workflow_create, workflow_publish
+from builder.tasks import run_execute, runs_sweep
+from integrations import services
+from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxResource
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+CONNECTION = "Klaviyo sandbox"
+
+
+@pytest.fixture
+def fast_runs(settings):
+    """Heartbeats and staleness on a test's time scale, for this process and its workers."""
+    settings.RUN_HEARTBEAT_SECONDS = 0.3
+    settings.RUN_STALE_SECONDS = 2.0
+
+
+@pytest.fixture
+def connection(alice, alice_workspace, sandbox):
+    return services.connection_create_sandbox(
+        workspace=alice_workspace, user=alice, name=CONNECTION
+    )
+
+
+def published(workspace, alice, steps, **trigger_properties) -> Workflow:
+    document = {
+        "format": "stepbuilder.workflow/1",
+        "name": "Test workflow",
+        "trigger": {
+            "type": "manual",
+            "input_schema": {"type": "object", "properties": trigger_properties},
+        },
+        "steps": steps,
+    }
+    workflow, problems = workflow_create(workspace=workspace, user=alice, definition=document)
+    errors = [p for p in problems if p.severity == "error"]
+    assert not errors, errors
+    workflow_publish(workflow=workflow, user=alice)
+    return workflow
+
+
+def finished(run: Run, timeout: float = 60) -> Run:
+    def done():
+        """the run to finish"""
+        run.refresh_from_db()
+        return run.is_finished
+
+    wait_for(done, timeout=timeout, interval=0.1)
+    return run
+
+
+def step(run: Run, key: str, item: int | None = None) -> StepRun:
+    return StepRun.objects.get(run=run, step_key=key, item_index=item)
+
+
+def test_three_steps_with_mappings_succeed_and_keep_what_they_resolved(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [
+            {"key": "profile", "action": "KLAVIYO_CREATE_OR_UPDATE_PROFILE",
+             "connection": CONNECTION, "input": {"email": "{{ trigger.email }}"}},
+            {"key": "vips", "action": "KLAVIYO_CREATE_LIST", "connection": CONNECTION,
+             "input": {"name": "VIPs of run {{ run.id }}"}},
+            {"key": "add", "action": "KLAVIYO_ADD_PROFILE_TO_LIST", "connection": CONNECTION,
+             "input": {"list_id": "{{ steps.vips.data.data.id }}",
+                       "profile_ids": ["{{ steps.profile.data.data.id }}"]}},
+        ],
+        email={"type": "string", "format": "email"},
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={"email": "vip@example.com"}))
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    profile, vips, add = step(run, "profile"), step(run, "vips"), step(run, "add")
+    assert profile.input == {"email": "vip@example.com"}
+    assert vips.input == {"name": f"VIPs of run {run.pk}"}
+    list_id = vips.output["data"]["data"]["id"]
+    assert add.input == {"list_id": list_id, "profile_ids": [profile.output["data"]["data"]["id"]]}
+    assert [a.method for a in add.attempts.all()] == ["POST"]
+    assert add.attempts.get().http_status == 204
+    assert all(s.status == StepRun.Status.SUCCEEDED for s in (profile, vips, add))
+
+
+def test_for_each_runs_items_in_flight_and_run_if_skips(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    emails = [f"fan{n}@example.com" for n in range(5)]
+    workflow = published(
+        alice_workspace, alice,
+        [
+            {"key": "profiles", "action": "KLAVIYO_CREATE_OR_UPDATE_PROFILE",
+             "connection": CONNECTION, "input": {"email": "{{ item }}"},
+             "for_each": {"items": "{{ trigger.emails }}", "in_flight": 3}},
+            {"key": "never", "action": "KLAVIYO_CREATE_LIST", "connection": CONNECTION,
+             "input": {"name": "Never made"},
+             "run_if": {"all": [{"left": "{{ trigger.emails | length }}", "op": "greater_than",
+                                 "right": 10}]}},
+        ],
+        emails={"type": "array", "items": {"type": "string", "format": "email"}},
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={"emails": emails}))
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    items = StepRun.objects.filter(run=run, step_key="profiles").order_by("item_index")
+    assert [s.input["email"] for s in items] == emails
+    assert all(s.status == StepRun.Status.SUCCEEDED for s in items)
+    skipped = step(run, "never")
+    assert skipped.status == StepRun.Status.SKIPPED
+    assert "greater than" in skipped.state["skipped_because"]
+    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
+    stored = SandboxResource.objects.filter(account=account, type="profile")
+    assert {p.attributes["email"] for p in stored.filter(attributes__email__in=emails)} == set(
+        emails
+    )
+    assert not SandboxResource.objects.filter(account=account, attributes__name="Never made")
+
+
+def test_on_error_continue_records_the_failure_and_goes_on(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [
+            {"key": "missing", "action": "KLAVIYO_GET_LIST", "connection": CONNECTION,
+             "input": {"list_id": "NOSUCH"}, "on_error": "continue"},
+            {"key": "after", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}},
+        ],
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={}))
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    missing = step(run, "missing")
+    assert missing.status == StepRun.Status.FAILED
+    assert "Klaviyo could not find it (404)" in missing.error
+    assert missing.attempts.get().http_status == 404
+    assert step(run, "after").status == StepRun.Status.SUCCEEDED
+
+
+def test_a_failing_step_stops_the_run_with_its_message(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [
+            {"key": "missing", "action": "KLAVIYO_GET_LIST", "connection": CONNECTION,
+             "input": {"list_id": "NOSUCH"}},
+            {"key": "after", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}},
+        ],
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={}))
+
+    assert run.status == Run.Status.FAILED
+    assert run.error.startswith("Step “missing” failed: Klaviyo could not find it (404)")
+    assert not StepRun.objects.filter(run=run, step_key="after").exists()
+
+
+def test_a_delay_frees_the_worker(alice, alice_workspace, connection, celery_worker_process):
+    waiting = published(
+        alice_workspace, alice,
+        [{"key": "pause", "action": "builtin.delay", "input": {"seconds": 4}},
+         {"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )  # fmt: skip
+    quick = published(
+        alice_workspace,
+        alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )
+    slow_run = run_start(workflow=waiting, payload={})
+
+    def waits():
+        """the delayed run to wait"""
+        slow_run.refresh_from_db()
+        return slow_run.status == Run.Status.WAITING
+
+    wait_for(waits, timeout=30, interval=0.1)
+    assert "a delay until" in slow_run.waiting_for
+    quick_run = finished(run_start(workflow=quick, payload={}), timeout=30)
+    slow_run.refresh_from_db()
+    assert quick_run.status == Run.Status.SUCCEEDED
+    assert slow_run.status == Run.Status.WAITING  # the one-slot worker ran the other meanwhile
+    finished(slow_run, timeout=30)
+    assert slow_run.status == Run.Status.SUCCEEDED, slow_run.error
+    assert step(slow_run, "pause").output["data"]["waited_seconds"] >= 3.5
+
+
+def test_a_redelivered_task_message_does_nothing(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "vips", "action": "KLAVIYO_CREATE_LIST", "connection": CONNECTION,
+          "input": {"name": "Once only"}}],
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={}))
+    claims = run.claim
+    run_execute.delay(run.pk)  # the same message, delivered again
+    run_execute.delay(run.pk)
+    time.sleep(2)
+    run.refresh_from_db()
+    assert run.claim == claims and run.status == Run.Status.SUCCEEDED
+    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
+    assert (
+        SandboxResource.objects.filter(account=account, attributes__name="Once only").count() == 1
+    )
+
+
+def _slow_sandbox(connection, latency_ms: int) -> None:
+    SandboxAccount.objects.filter(pk=connection.sandbox_account_id).update(latency_ms=latency_ms)
+
+
+def _in_flight(run: Run, key: str) -> None:
+    def sending():
+        """the step to be sending its request"""
+        return StepRun.objects.filter(run=run, step_key=key, status=StepRun.Status.RUNNING).exists()
+
+    wait_for(sending, timeout=30, interval=0.05)
+    time.sleep(0.3)  # the request is out, the sandbox is holding it
+
+
+def test_a_read_in_flight_when_the_worker_is_killed_is_repeated(
+    alice, alice_workspace, connection, fast_runs, start_worker
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}},
+         {"key": "after", "action": "KLAVIYO_GET_LIST", "connection": CONNECTION,
+          "input": {"list_id": "{{ steps.lists.data.data[0].id }}"}}],
+    )  # fmt: skip
+    _slow_sandbox(connection, 3000)
+    worker = start_worker()
+    run = run_start(workflow=workflow, payload={})
+    _in_flight(run, "lists")
+    worker.kill()
+    _slow_sandbox(connection, 0)
+    start_worker()
+    time.sleep(2.5)  # the heartbeat goes stale
+    assert run.pk in runs_orphaned() or Run.objects.get(pk=run.pk).status == Run.Status.QUEUED
+    runs_sweep()
+    finished(run)
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert step(run, "lists").attempts.count() >= 1
+    assert step(run, "after").status == StepRun.Status.SUCCEEDED
+
+
+def test_a_create_in_flight_when_the_worker_is_killed_needs_review_and_is_not_repeated(
+    alice, alice_workspace, connection, fast_runs, start_worker
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "vips", "action": "KLAVIYO_CREATE_LIST", "connection": CONNECTION,
+          "input": {"name": "Sent at most once"}},
+         {"key": "after", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )  # fmt: skip
+    _slow_sandbox(connection, 2000)
+    worker = start_worker()
+    run = run_start(workflow=workflow, payload={})
+    _in_flight(run, "vips")
+    worker.kill()
+    start_worker()
+    time.sleep(2.5)
+    runs_sweep()
+    finished(run)
+
+    assert run.status == Run.Status.NEEDS_REVIEW
+    vips = step(run, "vips")
+    assert vips.status == StepRun.Status.NEEDS_REVIEW
+    assert "not known whether Klaviyo received it" in vips.error
+    assert not StepRun.objects.filter(run=run, step_key="after").exists()
+    time.sleep(2.5)  # let the sandbox finish the request the dead worker sent
+    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
+    made = SandboxResource.objects.filter(account=account, attributes__name="Sent at most once")
+    assert made.count() <= 1
+
+
+def test_import_and_run_from_the_command_line(
+    alice, alice_workspace, connection, celery_worker_process, tmp_path
+):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import BASE_DIR, _database_url_for_tests
+
+    document = {
+        "name": "CLI workflow",
+        "trigger": {"type": "manual", "input_schema": {
+            "type": "object", "required": ["email"],
+            "properties": {"email": {"type": "string", "format": "email"}}}},
+        "steps": [{"key": "profile", "action": "KLAVIYO_CREATE_OR_UPDATE_PROFILE",
+                   "connection": CONNECTION, "input": {"email": "{{ trigger.email }}"}}],
+    }  # fmt: skip
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(document))
+    env = {**os.environ, "DATABASE_URL": _database_url_for_tests()}
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    imported = manage("workflow_import", str(path), "--workspace", alice_workspace.name)
+    assert imported.returncode == 0, imported.stderr
+    workflow_id = imported.stdout.strip().splitlines()[-1]
+    assert Workflow.objects.get(pk=workflow_id).name == "CLI workflow"
+
+    bad = manage("workflow_run", workflow_id, "--input", '{"email": "nope"}', "--wait")
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout)["problems"][0]["field"] == "/input/email"
+
+    ran = manage("workflow_run", workflow_id, "--input", '{"email": "cli@example.com"}', "--wait")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    run = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert run["status"] == "succeeded"
+    assert run["steps"][0]["input"] == {"email": "cli@example.com"}
+    assert run["steps"][0]["attempts"][0]["status"] == 201
