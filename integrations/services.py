@@ -7,6 +7,7 @@ connection page can show what happened.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -320,8 +321,12 @@ def connection_sandbox_reset(*, connection: Connection, user: User | None) -> di
 
 
 def connection_touch(*, connection: Connection) -> None:
-    """Record that a workflow just used the connection."""
-    Connection.objects.filter(pk=connection.pk).update(last_used_at=timezone.now())
+    """Record that a workflow just used the connection (at most once a minute per object)."""
+    now = timezone.now()
+    if connection.last_used_at and now - connection.last_used_at < TOUCH_INTERVAL:
+        return
+    Connection.objects.filter(pk=connection.pk).update(last_used_at=now)
+    connection.last_used_at = now
 
 
 # --- Running actions ------------------------------------------------------------------------------
@@ -361,3 +366,7 @@ def connection_run_action(
     if result.attempts:
         connection_touch(connection=connection)
     return result
+
+
+#: How stale `last_used_at` may get before a use writes it again (one write, not one per call).
+TOUCH_INTERVAL = timedelta(minutes=1)

@@ -65,6 +65,8 @@ class Context:
     trigger: dict[str, Any]
     run: dict[str, Any]
     steps: dict[str, Any] = field(default_factory=dict)
+    #: The run's connections by name, loaded (and decrypted) once per execution.
+    connections: dict[str, Connection | None] = field(default_factory=dict)
 
     def values(self, item: Any = None, item_index: int | None = None) -> dict[str, Any]:
         values = {"trigger": self.trigger, "steps": self.steps, "run": self.run}
@@ -151,7 +153,8 @@ class Heartbeat:
         self.run = run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
-        self.lost = False
+        #: Set when the run stopped being ours to go on with: canceled, or claimed by another.
+        self.interrupted = threading.Event()
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -166,17 +169,17 @@ class Heartbeat:
         try:
             while not self._stop.wait(interval):
                 if not self.touch():
-                    self.lost = True
+                    self.interrupted.set()
                     return
         finally:
             close_old_connections()
 
     def touch(self) -> bool:
-        """Refresh the heartbeat; return False when the run is no longer ours."""
+        """Refresh the heartbeat; return False when the run was canceled or is not ours."""
         return bool(
-            Run.objects.filter(pk=self.run.pk, claim=self.run.claim, status=Status.RUNNING).update(
-                heartbeat_at=timezone.now()
-            )
+            Run.objects.filter(
+                pk=self.run.pk, claim=self.run.claim, status=Status.RUNNING, cancel_requested=False
+            ).update(heartbeat_at=timezone.now())
         )
 
 
@@ -200,10 +203,11 @@ def execute(run: Run) -> Outcome:
     with Heartbeat(run) as heartbeat:
         try:
             for step in definition.steps:
-                if _cancel_requested(run):
-                    raise StopRun(Status.CANCELED, "Canceled.")
-                if heartbeat.lost:
-                    return Outcome("lost")
+                if heartbeat.interrupted.is_set() or step is definition.steps[0]:
+                    if _cancel_requested(run):
+                        raise StopRun(Status.CANCELED, "Canceled.")
+                    if heartbeat.interrupted.is_set():
+                        return Outcome("lost")  # another execution holds the run now
                 if timezone.now() > deadline:
                     raise StopRun(
                         Status.FAILED,
@@ -388,7 +392,7 @@ def _run_once(
     record = _start(run, step, item_index, params, record)
     if is_builtin(step.action):
         return _builtin(record, step, params, values)
-    return _action(run, record, step, params)
+    return _action(run, record, step, params, context)
 
 
 def _skip(run: Run, step: Step, item_index: int | None, reason: str) -> StepRun:
@@ -522,20 +526,23 @@ def _failed(message: str) -> dict[str, Any]:
 # --- Klaviyo actions --------------------------------------------------------------------------
 
 
-def _connection(run: Run, step: Step) -> Connection | None:
-    return (
-        Connection.objects.for_workspace(run.workspace_id)
-        .filter(name=step.connection)
-        .exclude(status=Connection.Status.REVOKED)
-        .order_by("pk")
-        .first()
-    )
+def _connection(run: Run, step: Step, context: Context) -> Connection | None:
+    name = step.connection or ""
+    if name not in context.connections:
+        context.connections[name] = (
+            Connection.objects.for_workspace(run.workspace_id)
+            .filter(name=name)
+            .exclude(status=Connection.Status.REVOKED)
+            .order_by("pk")
+            .first()
+        )
+    return context.connections[name]
 
 
 def _action(
-    run: Run, record: StepRun, step: Step, params: dict[str, Any]
+    run: Run, record: StepRun, step: Step, params: dict[str, Any], context: Context
 ) -> tuple[StepRun, Wait | None]:
-    connection = _connection(run, step)
+    connection = _connection(run, step, context)
     if connection is None:
         message = (
             f"There is no connection named “{step.connection}” in this workspace any more; "
@@ -548,16 +555,20 @@ def _action(
     result = connection_run_action(
         connection=connection, key=step.action, params=params, block_on_rate_limit=False
     )
-    _attempts(record, result)
-    if result.successful:
-        if step.await_job and step.action in JOB_POLLS:
-            return _start_job_wait(record, step, connection, result)
-        return _complete(record, StepStatus.SUCCEEDED, result.output()), None
-    return _failure(record, step, result)
+    # The attempts and the step's outcome are written together: one commit after the request.
+    with transaction.atomic():
+        _attempts(record, result)
+        if result.successful:
+            if step.await_job and step.action in JOB_POLLS:
+                return _start_job_wait(record, step, connection, result)
+            return _complete(record, StepStatus.SUCCEEDED, result.output()), None
+        return _failure(record, step, result)
 
 
 def _attempts(record: StepRun, result: ActionResult) -> None:
-    start = record.attempts.count()
+    """Record the result's HTTP tries, numbered on from the step's earlier ones."""
+    start = record.state.get("attempts", 0)
+    record.state["attempts"] = start + len(result.attempts)
     StepAttempt.objects.bulk_create(
         StepAttempt(
             step_run=record,
@@ -625,6 +636,7 @@ def _poll_job(
     )
     _attempts(record, result)
     record.state["polls"] = polls
+    record.save(update_fields=["state"])
     if not result.successful:
         if result.retryable and polls < settings.RUN_MAX_JOB_POLLS:
             delay = (
