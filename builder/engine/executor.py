@@ -335,9 +335,10 @@ def _run_items(
     return None
 
 
-def _record_failure(
-    run: Run, step: Step, item_index: int | None, item_input: Any, message: str
+def _settle(
+    run: Run, step: Step, item_index: int | None, status: str, output: Any, **fields: Any
 ) -> StepRun:
+    """Write a step that ends without a request: failed before sending, or skipped."""
     now = timezone.now()
     record, _ = StepRun.objects.update_or_create(
         run=run,
@@ -345,15 +346,23 @@ def _record_failure(
         item_index=item_index,
         defaults={
             "position": step.position,
-            "status": StepStatus.FAILED,
-            "input": redact(item_input),
-            "output": {"successful": False, "error": message, "data": None},
-            "error": message,
+            "status": status,
+            "output": output,
             "started_at": now,
             "finished_at": now,
+            **fields,
         },
     )
     return record
+
+
+def _record_failure(
+    run: Run, step: Step, item_index: int | None, item_input: Any, message: str
+) -> StepRun:
+    return _settle(
+        run, step, item_index, StepStatus.FAILED, _failed(message),
+        input=redact(item_input), error=message,
+    )  # fmt: skip
 
 
 def _run_once(
@@ -396,22 +405,10 @@ def _run_once(
 
 
 def _skip(run: Run, step: Step, item_index: int | None, reason: str) -> StepRun:
-    now = timezone.now()
-    record, _ = StepRun.objects.update_or_create(
-        run=run,
-        step_key=step.key,
-        item_index=item_index,
-        defaults={
-            "position": step.position,
-            "status": StepStatus.SKIPPED,
-            "output": {"successful": True, "error": None, "data": None},
-            "error": "",
-            "state": {"skipped_because": reason},
-            "started_at": now,
-            "finished_at": now,
-        },
-    )
-    return record
+    return _settle(
+        run, step, item_index, StepStatus.SKIPPED, _ok(None),
+        error="", state={"skipped_because": reason},
+    )  # fmt: skip
 
 
 def _needs_review(record: StepRun, step: Step) -> StepRun:
