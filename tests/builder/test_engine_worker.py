@@ -327,3 +327,57 @@ def test_import_and_run_from_the_command_line(
     assert run["status"] == "succeeded"
     assert run["steps"][0]["input"] == {"email": "cli@example.com"}
     assert run["steps"][0]["attempts"][0]["status"] == 201
+
+
+def test_runs_wait_for_the_shared_rate_limit_and_all_succeed(
+    alice, alice_workspace, connection, settings, start_worker
+):
+    """The sandbox enforces Klaviyo's limits 60 times faster; so does the workers' bucket."""
+    SandboxAccount.objects.filter(pk=connection.sandbox_account_id).update(
+        rate_limit_mode="scaled", time_scale=60
+    )
+    settings.KLAVIYO_RATELIMIT_TIME_SCALE = 60
+    start_worker(concurrency=4, pool="threads")
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "webhooks", "action": "KLAVIYO_GET_WEBHOOKS", "connection": CONNECTION,
+          "input": {}}],  # 1/s burst, 15/min steady: 15 per second at this scale
+    )  # fmt: skip
+    runs = [run_start(workflow=workflow, payload={}) for _ in range(20)]
+    for run in runs:
+        finished(run, timeout=90)
+
+    assert {run.status for run in runs} == {Run.Status.SUCCEEDED}
+    steps = StepRun.objects.filter(run__in=runs)
+    waits = sum(step.state.get("rate_limit_waits", 0) for step in steps)
+    assert waits > 0  # the bucket ran dry and runs waited instead of sending
+    for one in steps:
+        # A 429 (the sandbox also counted the connection check made here) was waited out.
+        statuses = [a.http_status for a in one.attempts.all()]
+        assert statuses[-1] == 200 and set(statuses) <= {200, 429}, statuses
+
+
+def test_await_job_polls_a_bulk_import_until_it_completes(
+    alice, alice_workspace, connection, settings, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "import", "action": "KLAVIYO_SPAWN_BULK_PROFILE_IMPORT_JOB",
+          "connection": CONNECTION, "await_job": True,
+          "input": {"profiles": [{"email": "bulk1@example.com"}, {"email": "bulk2@example.com"}]}},
+         {"key": "after", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )  # fmt: skip
+    run = finished(run_start(workflow=workflow, payload={}), timeout=60)
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    imported = step(run, "import")
+    assert imported.output["data"]["job"]["attributes"]["status"] == "complete"
+    methods = [a.method for a in imported.attempts.all()]
+    assert methods[0] == "POST" and set(methods[1:]) == {"GET"} and len(methods) >= 2
+    assert imported.state["polls"] == len(methods) - 1
+    account = SandboxAccount.objects.get(pk=connection.sandbox_account_id)
+    emails = {"bulk1@example.com", "bulk2@example.com"}
+    stored = SandboxResource.objects.filter(
+        account=account, type="profile", attributes__email__in=emails
+    )
+    assert stored.count() == 2
