@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,15 +26,23 @@ from django.utils import timezone
 from builder.engine.builtins import is_builtin
 from builder.engine.conditions import ConditionError, describe, evaluate
 from builder.engine.definition import Definition, Step, parse_definition
-from builder.engine.jobs import DONE, FAILED, JOB_POLLS
+from builder.engine.klaviyo_steps import run_action_step
 from builder.engine.mapping import ResolveError, resolve
+from builder.engine.records import (
+    Context,
+    Wait,
+    complete,
+    failed,
+    ok,
+    settle,
+    start,
+    still_waiting,
+    wait_step,
+)
 from builder.engine.redaction import redact
 from builder.engine.safety import safe_to_repeat
-from builder.models import Run, StepAttempt, StepRun
+from builder.models import Run, StepRun
 from builder.queue import run_execute_at, run_execute_soon
-from integrations.klaviyo.actions import ActionResult
-from integrations.models import Connection
-from integrations.services import connection_run_action
 
 logger = logging.getLogger("builder.engine")
 
@@ -43,37 +51,11 @@ StepStatus = StepRun.Status
 
 
 @dataclass
-class Wait:
-    """The run must wait: for what (words for the run page) and until when."""
-
-    reason: str
-    until: datetime
-
-
-@dataclass
 class Outcome:
     """How a task execution ended: finished, waiting, or nothing to do (not claimed)."""
 
     status: str
     wait: Wait | None = None
-
-
-@dataclass
-class Context:
-    """What references resolve against while a run executes."""
-
-    trigger: dict[str, Any]
-    run: dict[str, Any]
-    steps: dict[str, Any] = field(default_factory=dict)
-    #: The run's connections by name, loaded (and decrypted) once per execution.
-    connections: dict[str, Connection | None] = field(default_factory=dict)
-
-    def values(self, item: Any = None, item_index: int | None = None) -> dict[str, Any]:
-        values = {"trigger": self.trigger, "steps": self.steps, "run": self.run}
-        if item_index is not None:
-            values["item"] = item
-            values["item_index"] = item_index
-        return values
 
 
 class StopRun(Exception):
@@ -335,32 +317,11 @@ def _run_items(
     return None
 
 
-def _settle(
-    run: Run, step: Step, item_index: int | None, status: str, output: Any, **fields: Any
-) -> StepRun:
-    """Write a step that ends without a request: failed before sending, or skipped."""
-    now = timezone.now()
-    record, _ = StepRun.objects.update_or_create(
-        run=run,
-        step_key=step.key,
-        item_index=item_index,
-        defaults={
-            "position": step.position,
-            "status": status,
-            "output": output,
-            "started_at": now,
-            "finished_at": now,
-            **fields,
-        },
-    )
-    return record
-
-
 def _record_failure(
     run: Run, step: Step, item_index: int | None, item_input: Any, message: str
 ) -> StepRun:
-    return _settle(
-        run, step, item_index, StepStatus.FAILED, _failed(message),
+    return settle(
+        run, step, item_index, StepStatus.FAILED, failed(message),
         input=redact(item_input), error=message,
     )  # fmt: skip
 
@@ -391,22 +352,22 @@ def _run_once(
         if not holds:
             return _skip(run, step, item_index, describe(step.run_if, values)), None
     if record is not None and record.status == StepStatus.WAITING:
-        wait = _still_waiting(record)
+        wait = still_waiting(record)
         if wait is not None:
             return record, wait
     try:
         params = resolve(step.input, values)
     except ResolveError as error:
         return _record_failure(run, step, item_index, None, str(error)), None
-    record = _start(run, step, item_index, params, record)
+    record = start(run, step, item_index, params, record)
     if is_builtin(step.action):
         return _builtin(record, step, params, values)
-    return _action(run, record, step, params, context)
+    return run_action_step(run, record, step, params, context)
 
 
 def _skip(run: Run, step: Step, item_index: int | None, reason: str) -> StepRun:
-    return _settle(
-        run, step, item_index, StepStatus.SKIPPED, _ok(None),
+    return settle(
+        run, step, item_index, StepStatus.SKIPPED, ok(None),
         error="", state={"skipped_because": reason},
     )  # fmt: skip
 
@@ -422,56 +383,6 @@ def _needs_review(record: StepRun, step: Step) -> StepRun:
     record.finished_at = timezone.now()
     record.save(update_fields=["status", "error", "finished_at"])
     return record
-
-
-def _still_waiting(record: StepRun) -> Wait | None:
-    until = record.state.get("until")
-    if not until:
-        return None
-    moment = datetime.fromisoformat(until)
-    if moment > timezone.now():
-        return Wait(record.state.get("waiting_for", "waiting"), moment)
-    return None
-
-
-def _start(
-    run: Run, step: Step, item_index: int | None, params: Any, record: StepRun | None
-) -> StepRun:
-    """Write the StepRun as running before anything is sent."""
-    now = timezone.now()
-    if record is None:
-        record = StepRun.objects.create(
-            run=run,
-            step_key=step.key,
-            position=step.position,
-            item_index=item_index,
-            status=StepStatus.RUNNING,
-            input=redact(params),
-            started_at=now,
-        )
-    else:
-        record.status = StepStatus.RUNNING
-        record.input = redact(params)
-        record.started_at = record.started_at or now
-        record.save(update_fields=["status", "input", "started_at"])
-    return record
-
-
-def _complete(record: StepRun, status: str, output: Any, error: str = "") -> StepRun:
-    record.status = status
-    record.output = redact(output)
-    record.error = redact(error)
-    record.finished_at = timezone.now()
-    record.save(update_fields=["status", "output", "error", "finished_at", "state"])
-    return record
-
-
-def _wait_step(record: StepRun, reason: str, seconds: float, **state: Any) -> Wait:
-    until = timezone.now() + timedelta(seconds=max(seconds, 0.05))
-    record.status = StepStatus.WAITING
-    record.state = {**record.state, **state, "until": until.isoformat(), "waiting_for": reason}
-    record.save(update_fields=["status", "state"])
-    return Wait(reason, until)
 
 
 # --- Built-in steps ---------------------------------------------------------------------------
@@ -491,171 +402,25 @@ def _builtin(
                 target = timezone.now() + timedelta(seconds=float(params.get("seconds", 0)))
             seconds = (target - timezone.now()).total_seconds()
             if seconds > 0:
-                return record, _wait_step(
+                return record, wait_step(
                     record, f"a delay until {target:%Y-%m-%d %H:%M:%S} UTC", seconds,
                     delay_from=timezone.now().isoformat(), delay_until=target.isoformat(),
                 )  # fmt: skip
             started, record.state["delay_until"] = timezone.now().isoformat(), target.isoformat()
         waited = (timezone.now() - datetime.fromisoformat(started)).total_seconds()
         data = {"waited_seconds": round(waited, 3), "until": record.state.get("delay_until")}
-        return _complete(record, StepStatus.SUCCEEDED, _ok(data)), None
+        return complete(record, StepStatus.SUCCEEDED, ok(data)), None
     if step.action == "builtin.stop_if":
         try:
             holds = evaluate(step.input.get("condition"), values)
         except (ResolveError, ConditionError) as error:
             message = f"The stop condition: {error}"
-            return _complete(record, StepStatus.FAILED, _failed(message), message), None
-        return _complete(record, StepStatus.SUCCEEDED, _ok({"stopped": bool(holds)})), None
+            return complete(record, StepStatus.FAILED, failed(message), message), None
+        return complete(record, StepStatus.SUCCEEDED, ok({"stopped": bool(holds)})), None
     if step.action == "builtin.set":
-        return _complete(record, StepStatus.SUCCEEDED, _ok(params.get("values") or {})), None
+        return complete(record, StepStatus.SUCCEEDED, ok(params.get("values") or {})), None
     message = f"Unknown built-in step {step.action!r}."
-    return _complete(record, StepStatus.FAILED, _failed(message), message), None
-
-
-def _ok(data: Any) -> dict[str, Any]:
-    return {"successful": True, "error": None, "data": data}
-
-
-def _failed(message: str) -> dict[str, Any]:
-    return {"successful": False, "error": message, "data": None}
-
-
-# --- Klaviyo actions --------------------------------------------------------------------------
-
-
-def _connection(run: Run, step: Step, context: Context) -> Connection | None:
-    name = step.connection or ""
-    if name not in context.connections:
-        context.connections[name] = (
-            Connection.objects.for_workspace(run.workspace_id)
-            .filter(name=name)
-            .exclude(status=Connection.Status.REVOKED)
-            .order_by("pk")
-            .first()
-        )
-    return context.connections[name]
-
-
-def _action(
-    run: Run, record: StepRun, step: Step, params: dict[str, Any], context: Context
-) -> tuple[StepRun, Wait | None]:
-    connection = _connection(run, step, context)
-    if connection is None:
-        message = (
-            f"There is no connection named “{step.connection}” in this workspace any more; "
-            "choose another one in the step's settings."
-        )
-        return _complete(record, StepStatus.FAILED, _failed(message), message), None
-    job_id = record.state.get("job_id")
-    if job_id is not None:
-        return _poll_job(record, step, connection, job_id)
-    result = connection_run_action(
-        connection=connection, key=step.action, params=params, block_on_rate_limit=False
-    )
-    # The attempts and the step's outcome are written together: one commit after the request.
-    with transaction.atomic():
-        _attempts(record, result)
-        if result.successful:
-            if step.await_job and step.action in JOB_POLLS:
-                return _start_job_wait(record, step, connection, result)
-            return _complete(record, StepStatus.SUCCEEDED, result.output()), None
-        return _failure(record, step, result)
-
-
-def _attempts(record: StepRun, result: ActionResult) -> None:
-    """Record the result's HTTP tries, numbered on from the step's earlier ones."""
-    start = record.state.get("attempts", 0)
-    record.state["attempts"] = start + len(result.attempts)
-    StepAttempt.objects.bulk_create(
-        StepAttempt(
-            step_run=record,
-            number=start + index + 1,
-            method=attempt.method,
-            path=attempt.path[:500],
-            http_status=attempt.status,
-            duration_ms=attempt.duration_ms,
-            rate_limit_wait_ms=attempt.rate_limit_wait_ms,
-            request_id=attempt.request_id or "",
-            error=redact(attempt.error or ""),
-            started_at=attempt.started_at,
-        )
-        for index, attempt in enumerate(result.attempts)
-    )
-
-
-def _failure(record: StepRun, step: Step, result: ActionResult) -> tuple[StepRun, Wait | None]:
-    failure = result.failure
-    if failure is not None and failure.status in (429, None) and failure.retry_after:
-        # Our shared bucket (or Klaviyo) said not now: nothing was applied, so come back then.
-        waits = record.state.get("rate_limit_waits", 0) + 1
-        if waits <= settings.RUN_MAX_RATE_LIMIT_WAITS:
-            return record, _wait_step(
-                record, "Klaviyo's rate limit", failure.retry_after, rate_limit_waits=waits
-            )
-    retries = record.state.get("retries", 0)
-    may_retry = step.on_error.mode == "retry" and retries < step.on_error.retries
-    # A failure that may have been applied is repeated only where doing it twice is harmless.
-    harmless = failure is None or not failure.reached or safe_to_repeat(step.action)
-    if may_retry and result.retryable and harmless:
-        return record, _wait_step(
-            record, f"retry {retries + 1} of {step.on_error.retries}", min(2**retries, 60),
-            retries=retries + 1,
-        )  # fmt: skip
-    message = result.error or "The step failed."
-    return _complete(record, StepStatus.FAILED, result.output(), message), None
-
-
-def _start_job_wait(
-    record: StepRun, step: Step, connection: Connection, result: ActionResult
-) -> tuple[StepRun, Wait | None]:
-    poll = JOB_POLLS[step.action]
-    data = result.data if isinstance(result.data, dict) else {}
-    job = data.get("data") if isinstance(data.get("data"), dict) else {}
-    job_id = job.get("id") or (record.input or {}).get(poll.id_field)
-    if not job_id:
-        message = "Klaviyo started the job but did not say its id, so it cannot be awaited."
-        return _complete(record, StepStatus.FAILED, result.output(), message), None
-    record.output = redact(result.output())
-    record.save(update_fields=["output"])
-    return record, _wait_step(record, "the Klaviyo job", 1, job_id=job_id, polls=0)
-
-
-def _poll_job(
-    record: StepRun, step: Step, connection: Connection, job_id: str
-) -> tuple[StepRun, Wait | None]:
-    poll = JOB_POLLS[step.action]
-    polls = record.state.get("polls", 0) + 1
-    result = connection_run_action(
-        connection=connection,
-        key=poll.get_action,
-        params={poll.id_field: job_id},
-        block_on_rate_limit=False,
-    )
-    _attempts(record, result)
-    record.state["polls"] = polls
-    record.save(update_fields=["state"])
-    if not result.successful:
-        if result.retryable and polls < settings.RUN_MAX_JOB_POLLS:
-            delay = (
-                result.failure.retry_after if result.failure and result.failure.retry_after else 5
-            )
-            return record, _wait_step(record, "the Klaviyo job", delay, polls=polls)
-        message = f"Checking the Klaviyo job failed: {result.error}"
-        return _complete(record, StepStatus.FAILED, result.output(), message), None
-    job = (result.data or {}).get("data") or {}
-    status = str((job.get("attributes") or {}).get("status", "")).lower()
-    started = record.output or {}
-    if status in DONE:
-        output = {**started, "data": {**(started.get("data") or {}), "job": job}}
-        return _complete(record, StepStatus.SUCCEEDED, output), None
-    if status in FAILED:
-        message = f"The Klaviyo job {job_id} ended as {status}."
-        return _complete(record, StepStatus.FAILED, {**started, "successful": False}, message), None
-    if polls >= settings.RUN_MAX_JOB_POLLS:
-        message = f"The Klaviyo job {job_id} was still {status or 'running'} after {polls} checks."
-        return _complete(record, StepStatus.FAILED, started, message), None
-    delay = min(1.5**polls, 60)
-    return record, _wait_step(record, f"the Klaviyo job ({status or 'queued'})", delay, polls=polls)
+    return complete(record, StepStatus.FAILED, failed(message), message), None
 
 
 # --- Entry point ------------------------------------------------------------------------------
