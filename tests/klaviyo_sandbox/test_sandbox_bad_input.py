@@ -7,6 +7,7 @@ database the suite runs on; run them on PostgreSQL too.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
+from integrations.klaviyo_sandbox.api.query import MAX_OFFSET
 from integrations.klaviyo_sandbox.services import sandbox_account_create
 
 REVISION = "2026-07-15"
@@ -74,3 +76,27 @@ def test_a_filter_nested_2000_deep_is_a_400(send, text):
 def test_a_5000_digit_number_in_a_filter_is_a_400(send):
     answer = send("GET", "/api/profiles", {"filter": f"greater-than(created,{'9' * 5000})"})
     assert "out of range" in refused(answer, parameter="filter")["detail"]
+
+
+def cursor_for(offset: Any) -> str:
+    """Return a page cursor in the sandbox's format for any offset (even one it never issues)."""
+    raw = json.dumps({"o": offset}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**63 - 1, 10**30, -1, 1.5, "7"])
+def test_a_page_cursor_past_what_a_database_integer_holds_is_a_400(send, offset):
+    answer = send("GET", "/api/profiles", {"page[cursor]": cursor_for(offset)})
+    assert refused(answer, parameter="page[cursor]")["detail"] == "Invalid page cursor."
+
+
+@pytest.mark.parametrize("decoded", [b"[" * 5000, b"\xff\xfe", b'{"o": 1e999}'])
+def test_a_page_cursor_that_decodes_to_hostile_json_is_a_400(send, decoded):
+    cursor = base64.urlsafe_b64encode(decoded).decode()
+    refused(send("GET", "/api/profiles", {"page[cursor]": cursor}), parameter="page[cursor]")
+
+
+def test_the_largest_cursor_still_pages(send):
+    answer = send("GET", "/api/profiles", {"page[cursor]": cursor_for(MAX_OFFSET)})
+    assert answer.status_code == 200
+    assert answer.json()["data"] == []
