@@ -51,12 +51,20 @@ def send(db) -> Send:
     return call
 
 
-def refused(response: Any, **source: str) -> dict[str, Any]:
-    """Assert the answer is Klaviyo's 400 `invalid` naming `source`; return the error."""
+ANY_PATH = object()
+
+
+def refused(response: Any, **source: Any) -> dict[str, Any]:
+    """Assert the answer is Klaviyo's 400 `invalid` naming `source`; return the error.
+
+    `source` names the parameter or pointer; ANY_PATH accepts any value of it.
+    """
     assert response.status_code == 400, response.content[:500]
     [error] = response.json()["errors"]
     assert error["code"] == "invalid"
-    assert error["source"] == source
+    assert error["source"].keys() == source.keys()
+    for key, value in source.items():
+        assert value is ANY_PATH or error["source"][key] == value, error
     return error
 
 
@@ -100,3 +108,90 @@ def test_the_largest_cursor_still_pages(send):
     answer = send("GET", "/api/profiles", {"page[cursor]": cursor_for(MAX_OFFSET)})
     assert answer.status_code == 200
     assert answer.json()["data"] == []
+
+
+def profile(**attributes: Any) -> dict[str, Any]:
+    return {"data": {"type": "profile", "attributes": {"email": "ada@example.com", **attributes}}}
+
+
+def test_a_body_nested_5000_deep_is_a_400(send):
+    answer = send("POST", "/api/profiles", body="[" * 5000 + "]" * 5000)
+    assert "nested more than 64 levels" in refused(answer, pointer="/")["detail"]
+
+
+def test_a_member_nested_past_64_levels_is_a_400_naming_it(send):
+    deep: Any = "bottom"
+    for _ in range(70):
+        deep = {"x": deep}
+    error = refused(send("POST", "/api/profiles", body=profile(properties=deep)), pointer=ANY_PATH)
+    assert error["source"]["pointer"].startswith("/data/attributes/properties/x/x/")
+
+
+def test_free_form_members_may_nest_deeply_within_the_limit(send):
+    deep: Any = "bottom"
+    for _ in range(50):
+        deep = {"x": deep}
+    assert send("POST", "/api/profiles", body=profile(properties=deep)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("attributes", "pointer"),
+    [
+        ({"first_name": "a\x00b"}, "/data/attributes/first_name"),
+        ({"properties": {"tags": ["ok", "a\x00b"]}}, "/data/attributes/properties/tags/1"),
+        ({"properties": {"a\x00b": 1}}, "/data/attributes/properties/a\x00b"),
+    ],
+    ids=["string", "list item", "member name"],
+)
+def test_nul_anywhere_in_a_body_is_a_400_naming_the_member(send, attributes, pointer):
+    error = refused(send("POST", "/api/profiles", body=profile(**attributes)), pointer=pointer)
+    assert "NUL" in error["detail"]
+
+
+def test_a_lone_surrogate_in_a_body_is_a_400(send):
+    body = json.dumps(profile(first_name="PLACEHOLDER")).replace("PLACEHOLDER", "\\ud800")
+    answer = send("POST", "/api/profiles", body=body)
+    assert "surrogate" in refused(answer, pointer="/data/attributes/first_name")["detail"]
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["NaN", "Infinity", "-Infinity", "1e400", "9" * 5000, "2" * 20],
+    ids=["NaN", "Infinity", "-Infinity", "1e400", "5000 digits", "20 digits"],
+)
+def test_numbers_no_database_column_holds_are_a_400(send, number):
+    body = json.dumps(profile(properties={"n": 0})).replace('"n": 0', f'"n": {number}')
+    error = refused(send("POST", "/api/profiles", body=body), pointer="/")
+    assert error["detail"].startswith("The request body is not accepted: ")
+
+
+def test_the_largest_numbers_are_stored(send):
+    properties = {"big": 2**63 - 1, "small": -(2**63), "huge": 1.5e308}
+    answer = send("POST", "/api/profiles", body=profile(properties=properties))
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["data"]["attributes"]["properties"] == properties
+
+
+def test_nul_in_a_path_parameter_is_a_400(send):
+    refused(send("GET", "/api/profiles/a%00b"), parameter="id")
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/profiles", {"filter": "equals(email,'a\x00b')"}),
+        ("/api/profiles", {"sort\x00": "email"}),
+        ("/client/subscriptions", {"company_id": "AbC\x00"}),
+    ],
+    ids=["filter", "name", "company_id"],
+)
+def test_nul_in_a_query_parameter_is_a_400(send, path, query):
+    name = next(iter(query))
+    refused(send("GET" if path.startswith("/api") else "POST", path, query), parameter=name)
+
+
+def test_more_query_parameters_than_django_takes_is_a_400(send):
+    query = {f"fields[x{i}]": "y" for i in range(1001)}
+    answer = send("GET", "/api/profiles", query)
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"][0]["code"] == "invalid"
