@@ -319,3 +319,7 @@ def test_nul_in_a_client_id_is_an_unknown_client(client_for, alice, oauth_client
     assert token.status_code == 401
     assert token.json()["error"] == "invalid_client"
 
+
+def test_nul_in_a_media_url_is_a_404(db):
+    answer = Client(raise_request_exception=False).get("/sandbox/klaviyo/media/AB%00C/1")
+    assert answer.status_code == 404

@@ -132,6 +132,8 @@ def api(request: HttpRequest, area: str, rest: str) -> HttpResponse:
 
 def media(request: HttpRequest, public_key: str, image_id: str) -> HttpResponse:
     """Serve an image uploaded to a sandbox account (public, like Klaviyo's image CDN)."""
+    if limits.text_problem(public_key) or limits.text_problem(image_id):
+        raise Http404("No such image")  # PostgreSQL refuses NUL even in a query
     account = SandboxAccount.objects.filter(public_key=public_key).first()
     image = store.get(account, "image", image_id) if account else None
     content = image_bytes(image) if image else None
