@@ -323,3 +323,58 @@ def test_nul_in_a_client_id_is_an_unknown_client(client_for, alice, oauth_client
 def test_nul_in_a_media_url_is_a_404(db):
     answer = Client(raise_request_exception=False).get("/sandbox/klaviyo/media/AB%00C/1")
     assert answer.status_code == 404
+
+
+# -- Ids made from the body: a resource id column holds 255 characters ------------------------
+
+LONG = "X" * 300
+
+
+def catalog_item(external_id: str) -> dict[str, Any]:
+    attributes = {
+        "external_id": external_id,
+        "title": "Mug",
+        "description": "A mug.",
+        "url": "https://shop.example.com/mug",
+    }
+    return {"type": "catalog-item", "attributes": attributes}
+
+
+def test_an_external_id_too_long_for_an_id_is_a_400(send):
+    answer = send("POST", "/api/catalog-items", body={"data": catalog_item(LONG)})
+    error = refused(answer, pointer="/data/attributes/external_id")
+    assert "at most 255 characters" in error["detail"]
+    coupon = {"data": {"type": "coupon", "attributes": {"external_id": LONG}}}
+    refused(send("POST", "/api/coupons", body=coupon), pointer="/data/attributes/external_id")
+
+
+def test_a_bulk_job_reports_an_external_id_too_long_as_a_failed_entry(send, settings):
+    settings.KLAVIYO_SANDBOX_JOB_SECONDS = 0  # complete at once, with its errors
+    entries = [catalog_item("MUG-1"), catalog_item(LONG)]
+    body = {
+        "data": {
+            "type": "catalog-item-bulk-create-job",
+            "attributes": {"items": {"data": entries}},
+        }
+    }
+    answer = send("POST", "/api/catalog-item-bulk-create-jobs", body=body)
+    assert answer.status_code == 202, answer.content
+    job = send("GET", f"/api/catalog-item-bulk-create-jobs/{answer.json()['data']['id']}")
+    attributes = job.json()["data"]["attributes"]
+    assert (attributes["total_count"], attributes["failed_count"]) == (2, 1)
+    [failure] = attributes["errors"]
+    assert failure["source"]["pointer"] == "/data/attributes/items/data/1/attributes/external_id"
+
+
+def test_a_coupon_code_too_long_for_an_id_is_a_400(send):
+    coupon = {"data": {"type": "coupon", "attributes": {"external_id": "SAVE5"}}}
+    assert send("POST", "/api/coupons", body=coupon).status_code == 201
+    code = {
+        "data": {
+            "type": "coupon-code",
+            "attributes": {"unique_code": LONG},
+            "relationships": {"coupon": {"data": {"type": "coupon", "id": "SAVE5"}}},
+        }
+    }
+    answer = send("POST", "/api/coupon-codes", body=code)
+    refused(answer, pointer="/data/attributes/unique_code")
