@@ -378,3 +378,39 @@ def test_a_coupon_code_too_long_for_an_id_is_a_400(send):
     }
     answer = send("POST", "/api/coupon-codes", body=code)
     refused(answer, pointer="/data/attributes/unique_code")
+
+
+# -- Date-times past the ends of the UTC calendar (years 1 to 9999) ---------------------------
+
+OUTSIDE_UTC = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+def event(**attributes: Any) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "event",
+            "attributes": {
+                "metric": {"data": {"type": "metric", "attributes": {"name": "Placed Order"}}},
+                "profile": {"data": {"type": "profile", "attributes": {"email": "a@example.com"}}},
+                "properties": {},
+                **attributes,
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize("moment", OUTSIDE_UTC)
+def test_a_date_time_outside_the_utc_calendar_is_a_400(send, moment):
+    answer = send("POST", "/api/events", body=event(time=moment))
+    assert "not a valid date-time" in refused(answer, pointer="/data/attributes/time")["detail"]
+
+
+@pytest.mark.parametrize("moment", OUTSIDE_UTC)
+def test_a_filter_date_time_outside_the_utc_calendar_is_a_400(send, moment):
+    answer = send("GET", "/api/profiles", {"filter": f"greater-than(created,{moment})"})
+    assert "not a valid date-time" in refused(answer, parameter="filter")["detail"]
+
+
+def test_the_ends_of_the_calendar_are_date_times(send):
+    for moment in ("0001-01-01T00:00:00", "9999-12-31T23:59:59+00:00"):
+        assert send("POST", "/api/events", body=event(time=moment)).status_code == 202

@@ -220,7 +220,12 @@ def literal(token: _Token) -> Any:
     if _NUMBER.fullmatch(text):
         return _number(token)
     if _DATE.fullmatch(text):
-        return parse_datetime(text)
+        moment = parse_datetime(text)
+        if moment is None:
+            raise FilterSyntaxError(
+                f"{text!r} at position {token.position} is not a valid date-time"
+            )
+        return moment
     raise FilterSyntaxError(
         f"{text!r} at position {token.position} is not a value; quote text values"
     )
@@ -256,7 +261,11 @@ def comparisons(node: Node) -> Iterator[Comparison]:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Return an aware datetime for ISO text (naive means UTC), or None if it is not one."""
+    """Return an aware datetime for ISO text (naive means UTC), or None if it is not one.
+
+    A moment outside the UTC calendar (`0001-01-01T00:00:00+14:00` is in year 0 in UTC) is not
+    one: converting it, as every comparison and answer does, would overflow.
+    """
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -265,9 +274,11 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def evaluate(node: Node, get: Callable[[str], Any]) -> bool:
