@@ -414,3 +414,101 @@ def test_a_filter_date_time_outside_the_utc_calendar_is_a_400(send, moment):
 def test_the_ends_of_the_calendar_are_date_times(send):
     for moment in ("0001-01-01T00:00:00", "9999-12-31T23:59:59+00:00"):
         assert send("POST", "/api/events", body=event(time=moment)).status_code == 202
+
+
+# -- Values stored as given and computed with later -------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", [1], {"amount": 1}, True], ids=repr)
+def test_a_non_numeric_event_value_counts_as_zero_in_reports(send, value):
+    answer = send("POST", "/api/events", body=event(properties={"$value": value}))
+    assert answer.status_code == 202, answer.content
+    ada = send("GET", "/api/profiles", {"additional-fields[profile]": "predictive_analytics"})
+    assert ada.status_code == 200, ada.content
+    analytics = ada.json()["data"][0]["attributes"]["predictive_analytics"]
+    assert analytics["historic_clv"] == 0
+    [metric] = send("GET", "/api/metrics").json()["data"]
+    body = {
+        "data": {
+            "type": "metric-aggregate",
+            "attributes": {
+                "metric_id": metric["id"],
+                "measurements": ["sum_value", "count"],
+                "interval": "month",
+                "filter": [
+                    "greater-or-equal(datetime,2026-01-01T00:00:00)",
+                    "less-than(datetime,2027-01-01T00:00:00)",
+                ],
+            },
+        }
+    }
+    report = send("POST", "/api/metric-aggregates", body=body)
+    assert report.status_code == 200, report.content
+    [row] = report.json()["data"]["attributes"]["data"]
+    assert sum(row["measurements"]["count"]) == 1
+    assert sum(row["measurements"]["sum_value"]) == 0
+
+
+def segment_with(condition: dict[str, Any]) -> dict[str, Any]:
+    definition = {"condition_groups": [{"conditions": [condition]}]}
+    return {"data": {"type": "segment", "attributes": {"name": "Edge", "definition": definition}}}
+
+
+@pytest.mark.parametrize("operator", ["in-the-last", "at-least"])
+def test_a_segment_over_more_weeks_than_the_calendar_holds_still_answers(send, operator):
+    moment = {"type": "date", "operator": operator, "unit": "week", "quantity": 2**62}
+    condition = {"type": "profile-property", "property": "properties['joined']", "filter": moment}
+    joined = profile(properties={"joined": "2024-05-01T00:00:00"})
+    assert send("POST", "/api/profiles", body=joined).status_code == 201
+    created = send("POST", "/api/segments", body=segment_with(condition))
+    assert created.status_code == 201, created.content
+    members = send("GET", f"/api/segments/{created.json()['data']['id']}/profiles")
+    assert members.status_code == 200, members.content
+    # in the last 2**62 weeks: always; at least 2**62 weeks ago: never
+    assert len(members.json()["data"]) == (1 if operator == "in-the-last" else 0)
+
+
+@pytest.mark.parametrize("index", ["9" * 5000, "²"], ids=["5000 digits", "superscript two"])
+def test_a_template_variable_with_a_strange_list_index_renders_empty(send, index):
+    html = f"<p>{{{{ items.{index} }}}}!</p>"
+    template = {
+        "data": {
+            "type": "template",
+            "attributes": {"name": "T", "editor_type": "CODE", "html": html},
+        }
+    }
+    created = send("POST", "/api/templates", body=template)
+    assert created.status_code == 201, created.content
+    render = {
+        "data": {
+            "type": "template",
+            "id": created.json()["data"]["id"],
+            "attributes": {"context": {"items": ["a", "b"]}},
+        }
+    }
+    answer = send("POST", "/api/template-render", body=render)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["data"]["attributes"]["html"] == "<p>!</p>"
+
+
+@pytest.mark.parametrize("interval", ["hour", "day", "week", "month"])
+def test_a_report_at_the_end_of_the_calendar_is_a_400(send, interval):
+    send("POST", "/api/events", body=event(properties={}))
+    [metric] = send("GET", "/api/metrics").json()["data"]
+    body = {
+        "data": {
+            "type": "metric-aggregate",
+            "attributes": {
+                "metric_id": metric["id"],
+                "measurements": ["count"],
+                "interval": interval,
+                "timezone": "Pacific/Kiritimati",
+                "filter": [
+                    "greater-or-equal(datetime,9999-12-30T00:00:00)",
+                    "less-than(datetime,9999-12-31T23:59:59)",
+                ],
+            },
+        }
+    }
+    answer = send("POST", "/api/metric-aggregates", body=body)
+    assert "outside" in refused(answer, pointer="/data/attributes/filter")["detail"]
