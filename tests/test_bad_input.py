@@ -30,6 +30,7 @@ import requests
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -37,7 +38,11 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from django.utils import timezone
 
-from builder.models import Membership, User, WorkerHeartbeat, Workspace
+from builder.models import Membership, Run, User, WorkerHeartbeat, Workspace
+from builder.services.api_tokens import api_token_create
+from builder.services.invitations import invitation_create
+from builder.services.signup import SALT as SIGNUP_SALT
+from builder.services.workflows import workflow_create, workflow_publish
 from integrations import services
 from integrations.klaviyo_sandbox.api.filters import parse_datetime
 from integrations.klaviyo_sandbox.api.handlers import HANDLERS, VIEW_HOOKS
@@ -133,11 +138,25 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
     WorkerHeartbeat.objects.create(hostname="sweep", last_seen=timezone.now())  # healthz: 200
     account_id = sandbox.sandbox_account_id
     image = SandboxResource.objects.filter(account_id=account_id, type="image").first()
+    run = alices_run(alice_workspace)
+    invitation, invitation_token = invitation_create(
+        workspace=alice_workspace, email="dana@example.com", role="member", invited_by=alice
+    )
+    signup_token = signing.dumps({"email": "erin@example.com", "next": ""}, salt=SIGNUP_SALT)
     return {
         ("connections", "pk"): [api_key.pk, sandbox.pk],
+        ("runs", "pk"): [run.pk],
+        ("api", "workflow_id"): [run.workflow_id],  # the JSON API, as alice: no token, 401
+        ("api", "run_id"): [run.pk],
         ("workspace", "membership_id"): [
             Membership.objects.get(workspace=alice_workspace, user=bob).pk
         ],
+        ("workspace", "token_id"): [
+            api_token_create(workspace=alice_workspace, name="Zebra CI", user=alice)[0].pk
+        ],
+        ("workspace", "invitation_id"): [invitation.pk],
+        ("invitations", "token"): [invitation_token],
+        ("accounts", "token"): [signup_token],
         ("workspaces", "workspace_id"): [alice_workspace.pk],
         ("catalog", "key"): ["KLAVIYO_GET_LISTS"],
         ("sandbox", "public_key"): [sandbox.public_key],
@@ -148,6 +167,15 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
         ("admin", "app_label"): ["builder"],
         ("admin", "content_type_id"): ["1"],
     }
+
+
+def alices_run(workspace: Workspace) -> Run:
+    """Return a queued run of a published one-step workflow of the workspace."""
+    document = {"name": "Zebra welcome", "steps": [
+        {"key": "pause", "action": "builtin.delay", "input": {"seconds": 5}}]}  # fmt: skip
+    workflow, _ = workflow_create(workspace=workspace, user=None, definition=document)
+    version = workflow_publish(workflow=workflow, user=None)
+    return Run.objects.create(workspace=workspace, workflow=workflow, version=version)
 
 
 def urls_of(route: Route, things: dict[tuple[str, str], list[Any]]) -> list[str]:
