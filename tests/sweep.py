@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -50,12 +51,17 @@ class Sweep:
     known: set[str] = field(default_factory=set)
 
     def send(self, label: str, method: str, url: str, **kwargs: Any) -> Any:
-        """Send one request inside a rolled-back savepoint; record a 5xx under `label`."""
+        """Send one request inside a rolled-back savepoint; record a 5xx under `label`.
+
+        The client's cookies and the cache are put back too, so no request sees another's
+        effects (a logout, a deleted connection, a login throttled by earlier attempts).
+        """
         cookies = dict(self.client.cookies)
         self.errors.clear()
         with transaction.atomic():
             response = self.client.generic(method, url, **kwargs)
             transaction.set_rollback(True)
+        cache.clear()  # login throttling counts, so that no failed attempt hides the next one
         self.client.cookies = SimpleCookie()
         self.client.cookies.update(cookies)
         self.sent += 1

@@ -255,6 +255,15 @@ def test_no_page_or_form_answers_500_to_hostile_values(client_for, alice, alices
     sweep.assert_no_failures()
 
 
+def test_no_public_page_answers_500_to_hostile_values(alice, alices_things):
+    """Every route for someone not logged in: login, sign-up, invitations, the OAuth token
+    endpoints, and the redirects to the login page everywhere else."""
+    sweep = Sweep(Client(raise_request_exception=False))
+    targets = [(route, url) for route in ROUTES for url in urls_of(route, alices_things)]
+    sweep_pages(sweep, targets, {})
+    sweep.assert_no_failures()
+
+
 def admin_things() -> dict[tuple[str, str], list[Any]]:
     """Real values for the admin's URL arguments other than objects (see `admin_urls`)."""
     return {
