@@ -26,6 +26,9 @@ class UserManager(BaseUserManager["User"]):
         stored lower-case; an email edited in the admin may not be, and two that differ only in
         case fall back to the exact match.
         """
+        if username is None or len(username) > self.model._meta.get_field("email").max_length:
+            # No account has it, and SQLite refuses a LIKE pattern (iexact) over 50 000 bytes.
+            raise self.model.DoesNotExist
         try:
             return self.get(email__iexact=username)
         except self.model.MultipleObjectsReturned:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -64,8 +64,9 @@ def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
     messages.success(request, f"Switched to {membership.workspace}.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "dashboard"
-    return redirect(target)
+        target = reverse("dashboard")
+    # A URL, never a view name: redirect("🙂") would try to reverse it (NoReverseMatch, a 500).
+    return HttpResponseRedirect(target)
 
 
 NEW_INVITATION = "workspace_new_invitation"  # session key: the link shown once after sending

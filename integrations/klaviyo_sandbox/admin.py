@@ -1,16 +1,26 @@
 """Admin pages for the sandbox: accounts (with their knobs), resources, OAuth apps and tokens.
 
 Key, secret, code and token hashes are never shown; an account shows only its key's last four
-characters.
+characters. What the database cannot answer or store is refused like bad input anywhere (see
+`api/limits.py`): a changelist query with NUL or an over-long search is a 400, resource JSON
+the API would refuse is a form error.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import BadRequest, ValidationError
+from django.db import models
+from django.forms.fields import InvalidJSONInput, JSONString
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
+from integrations.klaviyo_sandbox.api import limits
+from integrations.klaviyo_sandbox.api.errors import ApiError
 from integrations.klaviyo_sandbox.models import (
     SandboxAccount,
     SandboxLink,
@@ -20,9 +30,48 @@ from integrations.klaviyo_sandbox.models import (
     SandboxResource,
 )
 
+# SQLite refuses LIKE patterns over 50 000 bytes; no sandbox name or id is longer than this.
+MAX_SEARCH = 1000
+
+
+class SandboxModelAdmin(admin.ModelAdmin):
+    """A model admin whose changelist refuses, with a 400, queries no database can answer."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Refuse NUL in any parameter (PostgreSQL) and a search past MAX_SEARCH characters."""
+        for name, values in request.GET.lists():
+            if any("\x00" in text for text in (name, *values)):
+                raise BadRequest(f"The parameter {name!r} contains a NUL character.")
+        if len(request.GET.get("q", "")) > MAX_SEARCH:
+            raise BadRequest(f"Search for at most {MAX_SEARCH} characters.")
+        return super().changelist_view(request, extra_context)
+
+
+class StorableJSONField(forms.JSONField):
+    """JSON the API would take: strict, at most `limits.MAX_DEPTH` deep, no NUL, no NaN."""
+
+    def to_python(self, value: Any) -> Any:
+        """Decode like Django's JSONField, but refuse (as a form error) what the API refuses."""
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            converted = limits.load_json(value.encode("utf-8", "surrogatepass"))
+        except ApiError as error:
+            raise ValidationError(error.detail, code="invalid") from error
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        """Show what was typed again; Django's own raises RecursionError on deep nesting."""
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
 
 @admin.register(SandboxAccount)
-class SandboxAccountAdmin(admin.ModelAdmin):
+class SandboxAccountAdmin(SandboxModelAdmin):
     list_display = (
         "name",
         "public_key",
@@ -58,7 +107,7 @@ class SandboxAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxResource)
-class SandboxResourceAdmin(admin.ModelAdmin):
+class SandboxResourceAdmin(SandboxModelAdmin):
     list_display = ("type", "resource_id", "account", "created", "updated")
     list_filter = ("type",)
     search_fields = ("resource_id", "account__name", "account__public_key")
@@ -77,6 +126,7 @@ class SandboxResourceAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("pretty_attributes", "internal_keys")
     raw_id_fields = ("account",)
+    formfield_overrides = {models.JSONField: {"form_class": StorableJSONField}}
 
     @admin.display(description="Attributes (formatted)")
     def pretty_attributes(self, obj: SandboxResource) -> str:
@@ -90,7 +140,7 @@ class SandboxResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxLink)
-class SandboxLinkAdmin(admin.ModelAdmin):
+class SandboxLinkAdmin(SandboxModelAdmin):
     list_display = ("src_type", "src_id", "rel", "dst_type", "dst_id", "account", "created")
     list_filter = ("src_type", "rel")
     search_fields = ("src_id", "dst_id")
@@ -98,7 +148,7 @@ class SandboxLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxOAuthClient)
-class SandboxOAuthClientAdmin(admin.ModelAdmin):
+class SandboxOAuthClientAdmin(SandboxModelAdmin):
     list_display = ("name", "client_id", "created_at")
     search_fields = ("name", "client_id")
     fields = ("name", "client_id", "redirect_uris", "created_at")
@@ -110,7 +160,7 @@ class SandboxOAuthClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxOAuthGrant)
-class SandboxOAuthGrantAdmin(admin.ModelAdmin):
+class SandboxOAuthGrantAdmin(SandboxModelAdmin):
     list_display = ("client", "account", "scopes", "expires_at", "used_at")
     fields = ("client", "account", "redirect_uri", "scopes", "expires_at", "used_at")
     readonly_fields = fields
@@ -120,7 +170,7 @@ class SandboxOAuthGrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxOAuthToken)
-class SandboxOAuthTokenAdmin(admin.ModelAdmin):
+class SandboxOAuthTokenAdmin(SandboxModelAdmin):
     list_display = ("kind", "client", "account", "scopes", "created_at", "expires_at", "revoked_at")
     list_filter = ("kind",)
     fields = (

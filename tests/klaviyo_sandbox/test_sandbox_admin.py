@@ -50,3 +50,38 @@ def test_admin_pages_never_show_keys_or_their_hashes(admin_client):
         assert not [s for s in secrets if s in text], url
     account_page = admin_client.get(pages[1]).content.decode()
     assert f"pk_sandbox_…{key[-4:]}" in account_page
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5000 + "]" * 5000, '{"a": "\\u0000"}', '{"a": NaN}', "1" * 30],
+    ids=["nested 5000 deep", "escaped NUL", "NaN", "30 digits"],
+)
+@pytest.mark.django_db
+def test_resource_json_the_database_cannot_store_is_a_form_error(admin_client, text):
+    admin_client.raise_request_exception = False
+    account, _ = sandbox_account_create(name="Admin view", seed=False)
+    form = {
+        "account": account.pk,
+        "type": "list",
+        "resource_id": "L1",
+        "relationships": '{"tags": []}',
+    }
+    form |= {"attributes": text, "created_0": "2026-01-01", "created_1": "10:00:00"}
+    form |= {"updated_0": "2026-01-01", "updated_1": "10:00:00"}
+    page = admin_client.post(reverse("admin:klaviyo_sandbox_sandboxresource_add"), form)
+    assert page.status_code == 200, page.content[:300]
+    assert page.context["adminform"].form.errors.keys() == {"attributes"}
+    assert not SandboxResource.objects.filter(resource_id="L1").exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"q": "x" * 100_000}, {"type": "a\x00b"}, {"q": "a\x00b"}],
+    ids=["long", "NUL", "q NUL"],
+)
+@pytest.mark.django_db
+def test_a_changelist_query_no_database_answers_is_a_400(admin_client, query):
+    admin_client.raise_request_exception = False
+    page = admin_client.get(reverse("admin:klaviyo_sandbox_sandboxresource_changelist"), query)
+    assert page.status_code == 400

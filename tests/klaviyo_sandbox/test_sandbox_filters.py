@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.klaviyo_sandbox.api.filters import (
+    MAX_DEPTH,
     Comparison,
     FilterSyntaxError,
     Logical,
@@ -104,3 +105,38 @@ def test_operators_compare_strings_numbers_dates_and_lists():
     ]
     for text in falsehoods:
         assert not evaluate(parse(text), profile), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not(" * 2000 + "equals(a,1)" + ")" * 2000,
+        "and(" * 2000 + "equals(a,1)" + ")" * 2000,
+        "any(a," + "[" * 2000 + "1" + "]" * 2000 + ")",
+    ],
+    ids=["not", "and", "lists"],
+)
+def test_nesting_past_the_limit_is_a_syntax_error_not_a_crash(text):
+    with pytest.raises(FilterSyntaxError, match=f"nested more than {MAX_DEPTH} levels"):
+        parse(text)
+
+
+def test_nesting_up_to_the_limit_parses():
+    deepest = "not(" * (MAX_DEPTH - 1) + "equals(a,1)" + ")" * (MAX_DEPTH - 1)
+    node = parse(deepest)
+    assert evaluate(node, {"a": 2}.get) is (MAX_DEPTH % 2 == 0)
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["9" * 5000, "-" + "9" * 20, "9223372036854775808", "1e999", "-1e400", "1" * 400 + ".5"],
+)
+def test_numbers_out_of_range_are_a_syntax_error(number):
+    with pytest.raises(FilterSyntaxError, match="out of range"):
+        parse(f"equals(a,{number})")
+
+
+def test_the_largest_numbers_still_parse():
+    assert parse("equals(a,9223372036854775807)").value == 2**63 - 1
+    assert parse("equals(a,-9223372036854775808)").value == -(2**63)
+    assert parse("equals(a,1.5e308)").value == 1.5e308

@@ -10,11 +10,14 @@ Syntax (https://developers.klaviyo.com/en/reference/api_overview#filtering):
     list       := "[" [value ("," value)*] "]"
 
 Parsing never evaluates anything; `evaluate` takes a getter so the same tree filters resources,
-list members or events.
+list members or events. Parsing is bounded, so hostile text is a syntax error rather than a crash:
+at most `MAX_DEPTH` open parentheses and brackets at once (the parser and `evaluate` recurse), and
+numbers that fit a signed 64-bit integer or a finite double.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +43,10 @@ LOGICAL = {"and", "or", "not"}
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 _PUNCTUATION = "(),[]"
+# Klaviyo documents no nesting limit; real filters nest two or three levels. 32 keeps the
+# recursive parser and evaluator far from Python's recursion limit (about 1000 frames).
+MAX_DEPTH = 32
+INT_RANGE = range(-(2**63), 2**63)
 
 
 class FilterSyntaxError(ValueError):
@@ -112,6 +119,22 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
+
+    def open(self, text: str) -> None:
+        """Take an opening `(` or `[`, refusing to nest deeper than MAX_DEPTH."""
+        token = self.take("punct", text)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FilterSyntaxError(
+                f"the filter is nested more than {MAX_DEPTH} levels deep at position "
+                f"{token.position}"
+            )
+
+    def close(self, text: str) -> None:
+        """Take a closing `)` or `]`."""
+        self.take("punct", text)
+        self.depth -= 1
 
     def peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -147,13 +170,13 @@ class _Parser:
     def expression(self) -> Node:
         name = self.take("word")
         operator = name.text.lower()
-        self.take("punct", "(")
+        self.open("(")
         if operator in LOGICAL:
             operands = [self.expression()]
             while self.at(","):
                 self.take("punct", ",")
                 operands.append(self.expression())
-            self.take("punct", ")")
+            self.close(")")
             if operator == "not" and len(operands) != 1:
                 raise FilterSyntaxError("not() takes exactly one expression")
             return Logical(operator, tuple(operands))
@@ -161,23 +184,23 @@ class _Parser:
             raise FilterSyntaxError(f"unknown operator {name.text!r} at position {name.position}")
         field = self.take("word").text
         if operator == "has":
-            self.take("punct", ")")
+            self.close(")")
             return Comparison(operator, field)
         self.take("punct", ",")
         value = self.value()
-        self.take("punct", ")")
+        self.close(")")
         return Comparison(operator, field, value)
 
     def value(self) -> Any:
         if self.at("["):
-            self.take("punct", "[")
+            self.open("[")
             items = []
             if not self.at("]"):
                 items.append(self.value())
                 while self.at(","):
                     self.take("punct", ",")
                     items.append(self.value())
-            self.take("punct", "]")
+            self.close("]")
             return items
         token = self.peek()
         if token is not None and token.kind == "string":
@@ -195,12 +218,32 @@ def literal(token: _Token) -> Any:
     if lowered in ("null", "none"):
         return None
     if _NUMBER.fullmatch(text):
-        return float(text) if any(c in text for c in ".eE") else int(text)
+        return _number(token)
     if _DATE.fullmatch(text):
-        return parse_datetime(text)
+        moment = parse_datetime(text)
+        if moment is None:
+            raise FilterSyntaxError(
+                f"{text!r} at position {token.position} is not a valid date-time"
+            )
+        return moment
     raise FilterSyntaxError(
         f"{text!r} at position {token.position} is not a value; quote text values"
     )
+
+
+def _number(token: _Token) -> int | float:
+    """Return a number literal that fits a 64-bit integer or a finite double; refuse others.
+
+    The digit count is checked before `int()`, which refuses (and is slow on) huge literals.
+    """
+    text = token.text
+    if any(c in text for c in ".eE"):
+        number: int | float = float(text)
+        if math.isfinite(number):
+            return number
+    elif len(text.lstrip("-")) <= 19 and (number := int(text)) in INT_RANGE:
+        return number
+    raise FilterSyntaxError(f"the number at position {token.position} is out of range")
 
 
 def parse(text: str) -> Node:
@@ -218,7 +261,11 @@ def comparisons(node: Node) -> Iterator[Comparison]:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Return an aware datetime for ISO text (naive means UTC), or None if it is not one."""
+    """Return an aware datetime for ISO text (naive means UTC), or None if it is not one.
+
+    A moment outside the UTC calendar (`0001-01-01T00:00:00+14:00` is in year 0 in UTC) is not
+    one: converting it, as every comparison and answer does, would overflow.
+    """
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -227,9 +274,11 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def evaluate(node: Node, get: Callable[[str], Any]) -> bool:

@@ -18,6 +18,8 @@ from integrations.klaviyo_sandbox.api import filters
 from integrations.klaviyo_sandbox.api.errors import invalid
 from integrations.klaviyo_sandbox.api.operations import table
 
+MAX_OFFSET = 2**31 - 1  # the largest 32-bit signed integer
+
 
 @dataclass
 class Query:
@@ -39,13 +41,17 @@ def encode_cursor(offset: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    """Return the position a cursor names; raise a 400 for a cursor we did not issue."""
+    """Return the position a cursor names; raise a 400 for a cursor we did not issue.
+
+    The position becomes a SQL OFFSET (plus a LIMIT), so it must fit a database integer; no
+    sandbox list holds MAX_OFFSET resources, so a larger one was never issued.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["o"]
-        if isinstance(offset, int) and offset >= 0:
+        if isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset <= MAX_OFFSET:
             return offset
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # json.loads recurses on [[[...
         pass
     raise invalid("Invalid page cursor.", parameter="page[cursor]")
 

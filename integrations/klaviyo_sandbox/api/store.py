@@ -14,8 +14,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.klaviyo_sandbox import ids
-from integrations.klaviyo_sandbox.api.errors import conflict, not_found
+from integrations.klaviyo_sandbox.api.errors import conflict, invalid, not_found
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxLink, SandboxResource
+
+# Ids made from a body (a catalog item's external id) must fit the column: PostgreSQL refuses a
+# longer value (and SQLite would store it); refuse it as Klaviyo refuses bad input, with a 400.
+ID_MAX_LENGTH = SandboxResource._meta.get_field("resource_id").max_length
 
 
 def of_type(account: SandboxAccount, kind: str) -> QuerySet[SandboxResource]:
@@ -59,8 +63,19 @@ def create(
     relationships: dict[str, Any] | None = None,
     internal: dict[str, Any] | None = None,
     created: datetime | None = None,
+    id_pointer: str | None = None,
 ) -> SandboxResource:
-    """Store a new resource; raise a 409 if the id is taken."""
+    """Store a new resource; raise a 409 if the id is taken.
+
+    Raise a 400 pointing at `id_pointer` (the body member the id comes from) when `resource_id`
+    is longer than ID_MAX_LENGTH.
+    """
+    if resource_id is not None and len(resource_id) > ID_MAX_LENGTH:
+        raise invalid(
+            f"A {kind} id can be at most {ID_MAX_LENGTH} characters; this one would have "
+            f"{len(resource_id)}.",
+            pointer=id_pointer,
+        )
     moment = created or timezone.now()
     resource = SandboxResource(
         account=account,

@@ -7,7 +7,7 @@ says what is wrong with it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -20,11 +20,14 @@ from integrations.klaviyo_sandbox.api.operations import defs, operation
 _formats = FormatChecker(formats=())
 
 
-@_formats.checks("date-time", raises=ValueError)
+@_formats.checks("date-time", raises=(ValueError, OverflowError))
 def _is_datetime(value: object) -> bool:
-    # Klaviyo accepts ISO 8601 with or without an offset ("2024-05-01T10:00:00").
+    # Klaviyo accepts ISO 8601 with or without an offset ("2024-05-01T10:00:00"). The moment
+    # must exist in UTC too (not "0001-01-01T00:00:00+14:00"): it is stored and served in UTC.
     if isinstance(value, str):
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)
     return True
 
 

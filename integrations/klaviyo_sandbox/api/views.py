@@ -1,9 +1,9 @@
 """The sandbox's HTTP entry points: every `/api/...` and `/client/...` request, and media.
 
-One request goes through the same checks as at Klaviyo, in order: route (404/405), credentials
-(401/403), `revision` header (400), rate limits (429) and injected faults (503), query
-parameters and body (400), then the operation's handler. Every answer is JSON:API with an
-`X-Klaviyo-Req-Id` header.
+One request goes through the same checks as at Klaviyo, in order: route (404/405), text the
+database cannot store (400, see `limits`), credentials (401/403), `revision` header (400), rate
+limits (429) and injected faults (503), query parameters and body (400), then the operation's
+handler. Every answer is JSON:API with an `X-Klaviyo-Req-Id` header.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import logging
 import uuid
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from integrations.klaviyo_sandbox.api import engine, ratelimit, store
+from integrations.klaviyo_sandbox.api import engine, limits, ratelimit, store
 from integrations.klaviyo_sandbox.api.auth import authenticate, check_revision
 from integrations.klaviyo_sandbox.api.context import Call, Reply
 from integrations.klaviyo_sandbox.api.errors import ApiError, invalid
@@ -53,6 +54,7 @@ def _body(request: HttpRequest, op: dict[str, Any]) -> Any:
         return None
     content_type = request.content_type or ""
     if spec["multipart"] and content_type.startswith("multipart/"):
+        limits.check_form(request.POST, request.FILES)
         return None
     # Klaviyo takes bulk payloads up to 5 MB, more than Django's DATA_UPLOAD_MAX_MEMORY_SIZE,
     # so the body is read here with Klaviyo's limit instead of through `request.body`.
@@ -73,13 +75,16 @@ def _body(request: HttpRequest, op: dict[str, Any]) -> Any:
         if spec["required"]:
             raise invalid("A JSON:API request body is required.", pointer="/data")
         return None
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"The request body is not valid JSON: {exc}.", pointer="/") from exc
+    document = limits.load_json(raw)
     if not spec["multipart"]:
         validate_body(op["id"], document)
     return document
+
+
+def _refused_by_django(exc: SuspiciousOperation) -> ApiError:
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(413, "too_large", str(exc))
+    return invalid(str(exc))
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -93,6 +98,7 @@ def api(request: HttpRequest, area: str, rest: str) -> HttpResponse:
     headers: dict[str, str] = {}
     try:
         op, params = route(request.method or "GET", f"/{area}/{rest}")
+        limits.check_params(params, request.GET)
         principal = authenticate(request, op)
         check_revision(request)
         headers = ratelimit.take(principal.account, op)
@@ -113,6 +119,10 @@ def api(request: HttpRequest, area: str, rest: str) -> HttpResponse:
                 reply = engine.run(call)
     except ApiError as error:
         reply = Reply(error.status, error.document(), error.headers)
+    except SuspiciousOperation as exc:
+        # Django's own request limits (DATA_UPLOAD_MAX_NUMBER_FIELDS, ...): 400 outside too.
+        error = _refused_by_django(exc)
+        reply = Reply(error.status, error.document())
     except Exception:
         logger.exception("Sandbox failed on %s %s", request.method, request.path)
         error = ApiError(500, "error", "The sandbox failed to answer this request.")
@@ -122,6 +132,8 @@ def api(request: HttpRequest, area: str, rest: str) -> HttpResponse:
 
 def media(request: HttpRequest, public_key: str, image_id: str) -> HttpResponse:
     """Serve an image uploaded to a sandbox account (public, like Klaviyo's image CDN)."""
+    if limits.text_problem(public_key) or limits.text_problem(image_id):
+        raise Http404("No such image")  # PostgreSQL refuses NUL even in a query
     account = SandboxAccount.objects.filter(public_key=public_key).first()
     image = store.get(account, "image", image_id) if account else None
     content = image_bytes(image) if image else None

@@ -2,7 +2,8 @@
 
 It follows Klaviyo's OAuth flow (https://developers.klaviyo.com/en/docs/set_up_oauth): the app
 sends the user to `/oauth/authorize`, gets a one-time `code`, exchanges it at `/oauth/token`
-with HTTP Basic client credentials and the PKCE `code_verifier`, refreshes with
+with HTTP Basic client credentials and the PKCE `code_verifier` (both PKCE values are 43-128
+unreserved characters, RFC 7636 section 4.1), refreshes with
 `grant_type=refresh_token`, and revokes at `/oauth/revoke`. Errors are RFC 6749 JSON. Client
 secrets, codes and tokens are stored as SHA-256 hashes only.
 """
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.klaviyo_sandbox import ids
+from integrations.klaviyo_sandbox.api.limits import text_problem
 from integrations.klaviyo_sandbox.models import (
     SandboxAccount,
     SandboxOAuthClient,
@@ -31,6 +33,7 @@ from integrations.klaviyo_sandbox.models import (
 CODE_TTL = timedelta(minutes=10)
 DEFAULT_ACCESS_TOKEN_TTL = 3600
 SCOPE = re.compile(r"^[a-z][a-z-]*:(read|write)$")
+PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1; the grant column holds 128
 
 
 class OAuthError(Exception):
@@ -67,9 +70,16 @@ def oauth_client_create(*, name: str, redirect_uris: list[str]) -> tuple[Sandbox
     return client, secret
 
 
+def oauth_client_get(client_id: str) -> SandboxOAuthClient | None:
+    """Return the registered client with this id, or None (also for text no id could hold)."""
+    if not client_id or text_problem(client_id):
+        return None  # PostgreSQL refuses NUL even in a query; no client id has one
+    return SandboxOAuthClient.objects.filter(client_id=client_id).first()
+
+
 def oauth_client_authenticate(client_id: str, secret: str) -> SandboxOAuthClient:
     """Return the client these credentials prove; raise `invalid_client` (401) otherwise."""
-    client = SandboxOAuthClient.objects.filter(client_id=client_id).first()
+    client = oauth_client_get(client_id)
     if client is None or not hmac.compare_digest(client.client_secret_hash, ids.digest(secret)):
         raise OAuthError("invalid_client", "Client authentication failed.", 401)
     return client
@@ -84,6 +94,15 @@ def parse_scopes(text: str) -> list[str]:
     return scopes
 
 
+def check_pkce(name: str, value: str) -> None:
+    """Raise `invalid_request` unless a PKCE code_challenge or code_verifier is well formed."""
+    if not PKCE.fullmatch(value):
+        raise OAuthError(
+            "invalid_request",
+            f"{name} must be 43 to 128 characters: letters, digits, '-', '.', '_' or '~'.",
+        )
+
+
 def grant_create(
     *,
     client: SandboxOAuthClient,
@@ -92,7 +111,11 @@ def grant_create(
     scopes: list[str],
     code_challenge: str,
 ) -> str:
-    """Record an approved authorization and return its one-time code."""
+    """Record an approved authorization and return its one-time code.
+
+    Raise `invalid_request` for a malformed code_challenge (see `check_pkce`).
+    """
+    check_pkce("code_challenge", code_challenge)
     code = ids.opaque_secret("sbxcode")
     SandboxOAuthGrant.objects.create(
         client=client,
@@ -151,6 +174,7 @@ def token_from_code(
     """Exchange an authorization code (checking redirect URI and PKCE); `invalid_grant` else."""
     if not code or not code_verifier:
         raise OAuthError("invalid_request", "code and code_verifier are required.")
+    check_pkce("code_verifier", code_verifier)
     with transaction.atomic():
         grant = (
             SandboxOAuthGrant.objects.select_for_update()

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations.klaviyo_sandbox.ids import digest
-from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxOAuthClient
+from integrations.klaviyo_sandbox.models import SandboxAccount
 from integrations.klaviyo_sandbox.oauth import server as oauth
 from integrations.klaviyo_sandbox.services import sandbox_account_create
 
@@ -81,7 +81,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     """Show the consent page (GET) and answer Approve / Deny (POST) with a redirect."""
     source = request.POST if request.method == "POST" else request.GET
     params = {name: source.get(name, "") for name in PASSED_ON}
-    client = SandboxOAuthClient.objects.filter(client_id=params["client_id"]).first()
+    client = oauth.oauth_client_get(params["client_id"])
     # Never redirect to an unverified URI: a bad client or redirect_uri is shown, not followed.
     if client is None:
         return _error_page(
@@ -97,6 +97,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         description = "PKCE with code_challenge_method=S256 is required."
         return _redirect(back, error="invalid_request", error_description=description, state=state)
     try:
+        oauth.check_pkce("code_challenge", params["code_challenge"])
         scopes = oauth.parse_scopes(params["scope"])
     except oauth.OAuthError as exc:
         return _redirect(back, error=exc.error, error_description=exc.description, state=state)

@@ -70,6 +70,7 @@ def create_object(
         attrs,
         resource_id=resource_id,
         relationships={"item": item_id} if kind == "catalog-variant" else None,
+        id_pointer=f"{pointer}/attributes/external_id",
     )
     for name in ("categories", "items"):
         if name in rels:

@@ -25,7 +25,13 @@ def create_coupon(call: Call) -> Reply:
             f"A coupon with external ID {external} already exists.",
             pointer="/data/attributes/external_id",
         )
-    coupon = store.create(call.account, "coupon", attrs, resource_id=external)
+    coupon = store.create(
+        call.account,
+        "coupon",
+        attrs,
+        resource_id=external,
+        id_pointer="/data/attributes/external_id",
+    )
     return single(call, coupon, 201)
 
 
@@ -52,6 +58,7 @@ def create_code(account: SandboxAccount, data: dict[str, Any], pointer: str) -> 
         },
         resource_id=code_id,
         relationships={"coupon": coupon.resource_id},
+        id_pointer=f"{pointer}/attributes/unique_code",
     )
 
 

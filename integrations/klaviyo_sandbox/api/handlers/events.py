@@ -7,6 +7,7 @@ drops a repeated `unique_id` for the same profile and metric.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,22 @@ def metric_for(
     return store.create(
         account, "metric", {"name": name, "integration": dict(API_INTEGRATION)}, created=created
     )
+
+
+def event_value(event: SandboxResource) -> float:
+    """Return an event's `$value` as a number: 0 unless it is a finite number or numeric text.
+
+    `value` must be a number, but `properties` take anything, `$value` included ("abc", [1]);
+    reports and segments sum what they can.
+    """
+    value = (event.attributes.get("event_properties") or {}).get("$value")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0.0
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def metric_named(account: SandboxAccount, name: str) -> SandboxResource | None:
@@ -143,9 +160,7 @@ def predictive_analytics(profile: SandboxResource, call: Call) -> dict[str, Any]
             .filter(relationships__profile=profile.resource_id)
             .filter(relationships__metric=metric.resource_id)
         )
-    values = [
-        float((e.attributes.get("event_properties") or {}).get("$value") or 0) for e in orders
-    ]
+    values = [event_value(e) for e in orders]
     count = len(values)
     total = round(sum(values), 2)
     gaps = None

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from integrations.klaviyo_sandbox.api import filters, store
 from integrations.klaviyo_sandbox.api.context import Call, Reply, iso
 from integrations.klaviyo_sandbox.api.errors import invalid
+from integrations.klaviyo_sandbox.api.handlers.events import event_value
 from integrations.klaviyo_sandbox.api.handlers.timeframes import buckets, floor, timeframe
 from integrations.klaviyo_sandbox.models import SandboxAccount
 
@@ -56,7 +57,7 @@ def query_metric_aggregates(call: Call) -> Reply:
         raise invalid("Unknown timezone.", pointer=f"{pointer}/timezone") from exc
     start, end, others = _range(attrs["filter"], f"{pointer}/filter")
     interval = attrs.get("interval") or "day"
-    dates = buckets(start, end, interval, zone)
+    dates = buckets(start, end, interval, zone, pointer=f"{pointer}/filter")
     index = {moment: position for position, moment in enumerate(dates)}
     by = attrs.get("by") or []
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -77,7 +78,7 @@ def query_metric_aggregates(call: Call) -> Reply:
             },
         )
         group["count"][position] += 1
-        group["sum_value"][position] += float(props.get("$value") or 0)
+        group["sum_value"][position] += event_value(event)
         group["unique"][position].add(event.relationships.get("profile"))
     if not groups and not by:
         groups[()] = {
@@ -212,7 +213,11 @@ def _report(call: Call, owner: str, series: bool) -> Reply:
         except filters.FilterSyntaxError as exc:
             raise invalid(f"Invalid filter: {exc}.", pointer=f"{pointer}/filter") from exc
     interval = SERIES_INTERVALS.get(attrs.get("interval") or "daily", "day")
-    dates = buckets(start, end, interval, ZoneInfo("UTC")) if series else [start]
+    dates = (
+        buckets(start, end, interval, ZoneInfo("UTC"), pointer=f"{pointer}/timeframe")
+        if series
+        else [start]
+    )
     index = {moment: position for position, moment in enumerate(dates)}
     metric_names = {
         m.resource_id: MESSAGE_METRICS.get(m.attributes.get("name"))
@@ -237,7 +242,7 @@ def _report(call: Call, owner: str, series: bool) -> Reply:
         slot[kind] += 1
         slot[f"{kind}_profiles"].add(event.relationships.get("profile"))
         if kind == "conversions":
-            slot["value"] += float(props.get("$value") or 0)
+            slot["value"] += event_value(event)
     results = []
     for key, slots in tallies.items():
         stats = [_statistics(slot, attrs["statistics"]) for slot in slots]

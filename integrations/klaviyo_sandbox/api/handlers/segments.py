@@ -10,13 +10,14 @@ evaluate (predictive analytics, regions, custom objects...) never match.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.klaviyo_sandbox.api import engine, store
 from integrations.klaviyo_sandbox.api.context import Call, Reply
 from integrations.klaviyo_sandbox.api.filters import parse_datetime
 from integrations.klaviyo_sandbox.api.handlers import consent
+from integrations.klaviyo_sandbox.api.handlers.events import event_value
 from integrations.klaviyo_sandbox.api.listing import dotted
 from integrations.klaviyo_sandbox.api.relations import related_ids
 from integrations.klaviyo_sandbox.models import SandboxResource
@@ -178,16 +179,27 @@ def _window(spec: dict[str, Any], now: datetime | None = None) -> tuple[Any, Any
     if operator == "between-static":
         return parse_datetime(spec.get("start")), parse_datetime(spec.get("end"))
     if operator == "in-the-last":
-        return now - _UNITS.get(spec.get("unit"), _UNITS["day"]) * int(
-            spec.get("quantity") or 0
-        ), None
+        return _before(now, spec), None
     if operator == "at-least":
-        return None, now - _UNITS.get(spec.get("unit"), _UNITS["day"]) * int(
-            spec.get("quantity") or 0
-        )
+        return None, _before(now, spec)
     if operator == "alltime":
         return None, None
     return None
+
+
+def _before(now: datetime, spec: dict[str, Any]) -> datetime:
+    """Return `quantity` units (hours, days, weeks) before `now`, within the calendar.
+
+    The schema bounds `quantity` by nothing: "in the last 2**62 weeks" means since the first
+    moment there is, not an OverflowError.
+    """
+    unit = _UNITS.get(spec.get("unit"), _UNITS["day"])
+    quantity = int(spec.get("quantity") or 0)
+    try:
+        return now - unit * quantity
+    except OverflowError:
+        edge = datetime.min if quantity > 0 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def _consent(profile: SandboxResource, spec: dict[str, Any]) -> bool:
@@ -213,9 +225,7 @@ def _metric(profile: SandboxResource, condition: dict[str, Any]) -> bool:
     if end is not None:
         events = events.filter(created__lt=end)
     if condition.get("measurement") == "sum":
-        total = sum(
-            float((e.attributes.get("event_properties") or {}).get("$value") or 0) for e in events
-        )
+        total = sum(event_value(e) for e in events)
     else:
         total = events.count()
     spec = condition.get("measurement_filter") or {}

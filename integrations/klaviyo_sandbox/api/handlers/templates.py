@@ -33,11 +33,16 @@ def lookup(context: dict[str, Any], path: str) -> Any:
     for part in parts:
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+        elif isinstance(value, list) and (index := _index(part)) is not None:
+            value = value[index] if index < len(value) else None
         else:
             return None
     return value
+
+
+def _index(part: str) -> int | None:
+    # isdecimal, not isdigit: int() refuses "²"; a short one, since int() refuses 4300 digits.
+    return int(part) if part.isdecimal() and len(part) <= 18 else None
 
 
 def render(text: str | None, context: dict[str, Any]) -> str | None:

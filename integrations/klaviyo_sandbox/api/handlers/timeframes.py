@@ -40,15 +40,28 @@ def _next(moment: datetime, interval: str) -> datetime:
     return moment + timedelta(days=1)
 
 
-def buckets(start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> list[datetime]:
-    """Return the bucket starts covering [start, end); raise 400 for an absurd number."""
-    current = floor(start, interval, zone)
-    found = []
-    while current < end:
-        found.append(current)
-        if len(found) > MAX_BUCKETS:
-            raise invalid(f"Too many {interval} buckets in this range; use a larger interval.")
-        current = _next(current, interval)
+def buckets(
+    start: datetime, end: datetime, interval: str, zone: ZoneInfo, *, pointer: str | None = None
+) -> list[datetime]:
+    """Return the bucket starts covering [start, end); raise 400 for an absurd number, or for
+    a range whose buckets leave the calendar (years 1 to 9999 in `zone`)."""
+    found: list[datetime] = []
+    try:
+        current = floor(start, interval, zone)
+        while current < end:
+            found.append(current)
+            if len(found) > MAX_BUCKETS:
+                raise invalid(
+                    f"Too many {interval} buckets in this range; use a larger interval.",
+                    pointer=pointer,
+                )
+            current = _next(current, interval)
+        floor(end, interval, zone)  # every event in the range is put in a bucket
+    except (OverflowError, ValueError) as exc:  # datetime arithmetic past year 9999 (or 1)
+        raise invalid(
+            "The datetime range is outside the calendar reports cover (years 1 to 9999).",
+            pointer=pointer,
+        ) from exc
     return found
 
 
