@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
+from builder import strictjson
 from builder.api.serializers import problems_json, run_json, run_summary_json, workflow_json
 from builder.models import ApiToken, Run, Workflow
 from builder.services.api_tokens import api_token_authenticate
@@ -60,19 +60,17 @@ def _error(status: int, detail: str, **extra: Any) -> JsonResponse:
 
 
 def _body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
-    """Return the decoded JSON body, or a 400 answer saying what is wrong with it."""
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, _error(400, "The body is not UTF-8 text.")
-    if not text.strip():
+    """Return the decoded JSON body, or a 400 answer saying what is wrong with it.
+
+    Decoded strictly (`builder.strictjson`): what a database cannot store (NUL, lone surrogates,
+    Infinity) or what nests past any sensible depth is refused here, before it is kept.
+    """
+    if not request.body.strip():
         return None, _error(400, "The body is empty; send a JSON document.")
     try:
-        return json.loads(text), None
-    except RecursionError:
-        return None, _error(400, "The body nests too deeply.")
-    except ValueError as error:
-        return None, _error(400, f"The body is not valid JSON: {error}")
+        return strictjson.loads(request.body), None
+    except strictjson.JsonRefused as refused:
+        return None, _error(400, f"The body is not accepted: {refused}.", pointer=refused.pointer)
 
 
 def _workspace(request: HttpRequest) -> Any:

@@ -53,7 +53,9 @@ def workflow_validate(
 
 
 def _apply(workflow: Workflow, definition: Definition) -> None:
-    workflow.name = definition.name or workflow.name or "Untitled workflow"
+    # A name too long is a problem of the draft, and is kept shortened so the draft can be saved.
+    max_length = Workflow._meta.get_field("name").max_length
+    workflow.name = (definition.name or workflow.name or "Untitled workflow")[:max_length]
     workflow.description = definition.description
     workflow.max_concurrent_runs = definition.max_concurrent_runs
     workflow.definition = definition.to_document()

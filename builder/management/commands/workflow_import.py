@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from builder import strictjson
 from builder.management.commands.api_token_create import workspace_named
 from builder.services.workflows import errors_of, workflow_create
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: str, workspace: str, **options: Any) -> None:
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-            document = json.loads(text)
+            document = strictjson.loads(text)
         except (OSError, UnicodeDecodeError, ValueError) as error:
             raise CommandError(f"Cannot read {file}: {error}") from error
         workflow, problems = workflow_create(

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from builder import strictjson
 from builder.api.serializers import problems_json, run_json
 from builder.models import Run, Workflow
 from builder.services.runs import NotPublished, PayloadInvalid, run_start
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         if workflow is None:
             self._finish({"error": f"No workflow {options['workflow_id']}."}, 2)
         try:
-            payload = json.loads(options["input"])
+            payload = strictjson.loads(options["input"])
         except ValueError as error:
             self._finish({"error": f"--input is not JSON: {error}"}, 2)
         try:
