@@ -38,6 +38,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from django.utils import timezone
 
+from builder.api.v1 import api
 from builder.models import Membership, Run, User, WorkerHeartbeat, Workspace
 from builder.services.api_tokens import api_token_create
 from builder.services.invitations import invitation_create
@@ -86,18 +87,60 @@ CALLBACK = "https://app.example.com/callback"
 ROUTES = [route for route in routes() if route.name != SANDBOX_API]
 
 
-#: 500s outside the sandbox that this sweep finds and that are not fixed yet (issue #10): the
-#: Django admin's search on SQLite, which refuses LIKE patterns over 50 000 bytes. The sandbox's
-#: own admins refuse such searches with a 400 (`SandboxModelAdmin`); these do not yet. An entry
-#: that stops failing fails the sweep, so the list only ever shrinks.
-KNOWN_ON_SQLITE = {
-    f"GET admin:{name}_changelist /admin/{path}/ ?q=100 000 characters"
-    for name, path in (
-        ("auth_group", "auth/group"),
-        ("builder_user", "builder/user"),
-        ("builder_workspace", "builder/workspace"),
-    )
+#: 500s outside the sandbox that this sweep finds and that are not fixed yet (issue #10), by
+#: database. An entry that stops failing fails the sweep, so these lists only ever shrink.
+#: * The Django admin's search on SQLite refuses LIKE patterns over 50 000 bytes (the sandbox's
+#:   own admins refuse such searches with a 400: `SandboxModelAdmin`).
+#: * The JSON API (builder/api/v1.py) stores what json.loads gives: Infinity (1e400), lone
+#:   surrogates, NUL (PostgreSQL) and names longer than their column (PostgreSQL).
+_WORKFLOW_WRITES = ("POST /api/v1/workflows", "PUT /api/v1/workflows/{workflow_id}")
+_RUN_START = "POST /api/v1/workflows/{workflow_id}/runs"
+KNOWN: dict[str, set[str]] = {
+    "sqlite": {
+        *(
+            f"GET admin:{name}_changelist /admin/{path}/ ?q=100 000 characters"
+            for name, path in (
+                ("auth_group", "auth/group"),
+                ("builder_user", "builder/user"),
+                ("builder_workspace", "builder/workspace"),
+                ("builder_invitation", "builder/invitation"),
+            )
+        ),
+        *(
+            f"{write} body {case}"
+            for write in _WORKFLOW_WRITES
+            for case in (
+                "a lone surrogate",
+                "/name=a lone surrogate",
+                "/steps/0/input/seconds=1e400",
+            )
+        ),
+    },
+    "postgresql": {
+        *(
+            f"{write} body {case}"
+            for write in _WORKFLOW_WRITES
+            for case in (
+                "a lone surrogate",
+                "an escaped NUL",
+                "/name=100 000 characters",
+                "/name=nested 5 000 deep",
+                "/name=NUL",
+                "/name=a lone surrogate",
+                "/steps/0/action=NUL",
+                "/steps/0/action=a lone surrogate",
+                "/steps/0/input/seconds=1e400",
+            )
+        ),
+        f"{_RUN_START} body /input/email=NUL",
+        f"{_RUN_START} body /input/email=a lone surrogate",
+    },
 }
+
+
+def known() -> set[str]:
+    """Return the known failures on the database the tests run on."""
+    return KNOWN.get(connection.vendor, set())
 
 
 @pytest.fixture(autouse=True)
@@ -264,6 +307,70 @@ def test_no_public_page_answers_500_to_hostile_values(alice, alices_things):
     sweep.assert_no_failures()
 
 
+# -- The JSON API ---------------------------------------------------------------------------------
+
+WORKFLOW = {
+    "name": "Zebra welcome",
+    "steps": [{"key": "pause", "action": "builtin.delay", "input": {"seconds": 5}}],
+}
+#: The valid body each operation starts from (the API reads bodies itself: its OpenAPI
+#: document names no request bodies).
+API_BODIES: dict[str, Any] = {
+    "post /api/v1/workflows": WORKFLOW,
+    "put /api/v1/workflows/{workflow_id}": WORKFLOW,
+    "post /api/v1/workflows/{workflow_id}/runs": {"input": {"email": "ada@example.com"}},
+}
+
+
+def test_no_json_api_route_answers_500_to_hostile_values(client_for, alice, alice_workspace):
+    """Every operation of the JSON API's OpenAPI document, with a workspace token: hostile ids,
+    query parameters and JSON bodies (nested, NaN, huge numbers, NUL, lone surrogates, and its
+    valid body with one member hostile at a time)."""
+    run = alices_run(alice_workspace)
+    _, secret = api_token_create(workspace=alice_workspace, name="Sweep", user=alice)
+    client = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {secret}"})
+    sweep = Sweep(client, known=known())
+    real = {"workflow_id": str(run.workflow_id), "run_id": str(run.pk)}
+    raw_bodies = {
+        "nested 5 000 deep": "[" * 5000 + "]" * 5000,
+        "NaN": '{"name": NaN}',
+        "1e400": '{"name": 1e400}',
+        "a 5 000-digit number": '{"name": ' + "9" * 5000 + "}",
+        "an escaped NUL": '{"name": "a\\u0000b"}',
+        "a lone surrogate": '{"name": "\\ud800"}',
+        "not UTF-8": b"\xff\xfe",
+    }
+    for template, operations_of_path in api.get_openapi_schema()["paths"].items():
+        for method, spec in operations_of_path.items():
+            names = [p["name"] for p in spec.get("parameters", []) if p["in"] == "path"]
+            path = template.format(**real)
+            where = f"{method.upper()} {template}"
+            for name in names:
+                for label, value in HOSTILE.items():
+                    hostile = template.format(**{**real, name: quote(value, safe="")})
+                    sweep.send(f"{where} {name}={label}", method, hostile)
+            for param in spec.get("parameters", []):
+                if param["in"] == "query":
+                    for label, value in HOSTILE.items():
+                        query = urlencode({param["name"]: value})
+                        sweep.send(f"{where} ?{param['name']}={label}", method, f"{path}?{query}")
+            if method not in ("post", "put", "patch"):
+                continue
+            for label, text in raw_bodies.items():
+                body = text if isinstance(text, bytes) else text.encode()
+                sweep.send(f"{where} body {label}", method, path, data=body, **JSON)
+            base = API_BODIES.get(f"{method} {template}", {})
+            for member, original in leaves(base):
+                for label, value in _all_cases(original).items():
+                    body = dumps(replaced(base, member, value)).encode("utf-8", "surrogatepass")
+                    at = "/" + "/".join(map(str, member))
+                    sweep.send(f"{where} body {at}={label}", method, path, data=body, **JSON)
+    sweep.assert_no_failures()
+
+
+JSON = {"content_type": "application/json"}
+
+
 def admin_things() -> dict[tuple[str, str], list[Any]]:
     """Real values for the admin's URL arguments other than objects (see `admin_urls`)."""
     return {
@@ -295,10 +402,13 @@ def admin_urls(route: Route) -> list[str]:
 
 
 @pytest.fixture
-def one_of_each(alice) -> None:
+def one_of_each(alice, alice_workspace) -> None:
     """A row of every model the admin shows (an empty sandbox: its changelists stay short)."""
     WorkerHeartbeat.objects.create(hostname="sweep", last_seen=timezone.now())
     Group.objects.create(name="Editors")
+    invitation_create(
+        workspace=alice_workspace, email="dana@example.com", role="member", invited_by=alice
+    )
     account, _ = sandbox_account_create(name="Admin Store", seed=False)
     SandboxLink.objects.create(
         account=account, src_type="list", src_id="L1", rel="profiles", dst_type="profile",
@@ -316,7 +426,7 @@ def test_no_admin_page_answers_500_to_hostile_values(client_for, one_of_each):
     root = User.objects.create_superuser(email="root@example.com", password=PASSWORD)
     client = client_for(root)
     client.raise_request_exception = False
-    sweep = Sweep(client, known=KNOWN_ON_SQLITE if connection.vendor == "sqlite" else set())
+    sweep = Sweep(client, known=known())
     admin_routes = [route for route in ROUTES if route.name.startswith("admin:")]
     targets = [(route, url) for route in admin_routes for url in admin_urls(route)]
     sweep_pages(sweep, targets, {})
