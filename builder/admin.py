@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
+from builder.adminsafety import GuardedModelAdmin
 from builder.forms import AdminLoginForm
 from builder.models import Invitation, Membership, User, WorkerHeartbeat, Workspace
 
@@ -9,7 +12,7 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin, GuardedModelAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "name"]
@@ -29,14 +32,14 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(GuardedModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(GuardedModelAdmin):
     list_display = ["email", "workspace", "role", "status", "invited_by", "expires_at"]
     search_fields = ["email", "workspace__name"]
     # Links are answered by the invitee; the admin only looks (and can delete).
@@ -47,5 +50,14 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(GuardedModelAdmin):
     list_display = ["hostname", "last_seen"]
+
+
+# Django's own group admin, with the same guarded changelist.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin, GuardedModelAdmin):
+    pass

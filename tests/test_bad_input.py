@@ -87,55 +87,9 @@ CALLBACK = "https://app.example.com/callback"
 ROUTES = [route for route in routes() if route.name != SANDBOX_API]
 
 
-#: 500s outside the sandbox that this sweep finds and that are not fixed yet (issue #10), by
-#: database. An entry that stops failing fails the sweep, so these lists only ever shrink.
-#: * The Django admin's search on SQLite refuses LIKE patterns over 50 000 bytes (the sandbox's
-#:   own admins refuse such searches with a 400: `SandboxModelAdmin`).
-#: * The JSON API (builder/api/v1.py) stores what json.loads gives: Infinity (1e400), lone
-#:   surrogates, NUL (PostgreSQL) and names longer than their column (PostgreSQL).
-_WORKFLOW_WRITES = ("POST /api/v1/workflows", "PUT /api/v1/workflows/{workflow_id}")
-_RUN_START = "POST /api/v1/workflows/{workflow_id}/runs"
-KNOWN: dict[str, set[str]] = {
-    "sqlite": {
-        *(
-            f"GET admin:{name}_changelist /admin/{path}/ ?q=100 000 characters"
-            for name, path in (
-                ("auth_group", "auth/group"),
-                ("builder_user", "builder/user"),
-                ("builder_workspace", "builder/workspace"),
-                ("builder_invitation", "builder/invitation"),
-            )
-        ),
-        *(
-            f"{write} body {case}"
-            for write in _WORKFLOW_WRITES
-            for case in (
-                "a lone surrogate",
-                "/name=a lone surrogate",
-                "/steps/0/input/seconds=1e400",
-            )
-        ),
-    },
-    "postgresql": {
-        *(
-            f"{write} body {case}"
-            for write in _WORKFLOW_WRITES
-            for case in (
-                "a lone surrogate",
-                "an escaped NUL",
-                "/name=100 000 characters",
-                "/name=nested 5 000 deep",
-                "/name=NUL",
-                "/name=a lone surrogate",
-                "/steps/0/action=NUL",
-                "/steps/0/action=a lone surrogate",
-                "/steps/0/input/seconds=1e400",
-            )
-        ),
-        f"{_RUN_START} body /input/email=NUL",
-        f"{_RUN_START} body /input/email=a lone surrogate",
-    },
-}
+#: 500s that this sweep finds and that are not fixed yet, by database. An entry that stops
+#: failing fails the sweep, so these lists only ever shrink. None are left.
+KNOWN: dict[str, set[str]] = {"sqlite": set(), "postgresql": set()}
 
 
 def known() -> set[str]:

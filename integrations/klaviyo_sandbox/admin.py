@@ -13,12 +13,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput, JSONString
-from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
+from builder.adminsafety import GuardedModelAdmin
 from integrations.klaviyo_sandbox.api import limits
 from integrations.klaviyo_sandbox.api.errors import ApiError
 from integrations.klaviyo_sandbox.models import (
@@ -31,22 +31,10 @@ from integrations.klaviyo_sandbox.models import (
 )
 
 # SQLite refuses LIKE patterns over 50 000 bytes; no sandbox name or id is longer than this.
-MAX_SEARCH = 1000
 
 
-class SandboxModelAdmin(admin.ModelAdmin):
-    """A model admin whose changelist refuses, with a 400, queries no database can answer."""
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Refuse NUL in any parameter (PostgreSQL) and a search past MAX_SEARCH characters."""
-        for name, values in request.GET.lists():
-            if any("\x00" in text for text in (name, *values)):
-                raise BadRequest(f"The parameter {name!r} contains a NUL character.")
-        if len(request.GET.get("q", "")) > MAX_SEARCH:
-            raise BadRequest(f"Search for at most {MAX_SEARCH} characters.")
-        return super().changelist_view(request, extra_context)
+class SandboxModelAdmin(GuardedModelAdmin):
+    """The sandbox's model admins: a changelist that refuses unanswerable queries with a 400."""
 
 
 class StorableJSONField(forms.JSONField):
