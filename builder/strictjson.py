@@ -17,11 +17,19 @@ INT_RANGE = range(-(2**63), 2**63)
 
 
 class JsonRefused(ValueError):
-    """The document cannot be taken; `pointer` says where (RFC 6901), `str()` what is wrong."""
+    """The document cannot be taken: `str()` says why, `path` where (`pointer` as RFC 6901).
 
-    def __init__(self, message: str, pointer: str = "") -> None:
+    `kind` is "syntax", "number", "depth" or "text", for callers that word refusals their way.
+    """
+
+    def __init__(self, message: str, *, kind: str, path: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.pointer = pointer
+        self.kind = kind
+        self.path = path
+
+    @property
+    def pointer(self) -> str:
+        return pointer(self.path)
 
 
 def text_problem(value: str) -> str | None:
@@ -43,18 +51,18 @@ def _integer(text: str) -> int:
     # Checked before int(), which refuses (and is quadratic on) literals past 4300 digits.
     if len(text.lstrip("-")) <= 19 and (number := int(text)) in INT_RANGE:
         return number
-    raise JsonRefused(f"the integer {_short(text)} is outside the 64-bit range")
+    raise JsonRefused(f"the integer {_short(text)} is outside the 64-bit range", kind="number")
 
 
 def _float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise JsonRefused(f"the number {_short(text)} is too large")
+        raise JsonRefused(f"the number {_short(text)} is too large", kind="number")
     return number
 
 
 def _constant(text: str) -> float:
-    raise JsonRefused(f"{text} is not a JSON number")
+    raise JsonRefused(f"{text} is not a JSON number", kind="number")
 
 
 def loads(raw: bytes | str) -> Any:
@@ -62,11 +70,11 @@ def loads(raw: bytes | str) -> Any:
     try:
         document = json.loads(raw, parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except RecursionError as exc:
-        raise JsonRefused(f"it is nested more than {MAX_DEPTH} levels deep", "") from exc
+        raise JsonRefused(f"nested more than {MAX_DEPTH} levels deep", kind="depth") from exc
     except JsonRefused:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
-        raise JsonRefused(f"it is not valid JSON: {exc}") from exc
+        raise JsonRefused(f"not valid JSON: {exc}", kind="syntax") from exc
     check_document(document)
     return document
 
@@ -85,7 +93,7 @@ def check_document(document: Any) -> None:
         if not isinstance(value, dict | list):
             continue
         if len(path) >= MAX_DEPTH:
-            raise JsonRefused(f"it is nested more than {MAX_DEPTH} levels deep", pointer(path))
+            raise JsonRefused(f"nested more than {MAX_DEPTH} levels deep", kind="depth", path=path)
         members = value.items() if isinstance(value, dict) else enumerate(value)
         for key, member in members:
             inner = (*path, str(key))
@@ -97,7 +105,7 @@ def check_document(document: Any) -> None:
 def _check_string(value: str, path: tuple[str, ...], what: str = "text") -> None:
     problem = text_problem(value)
     if problem:
-        raise JsonRefused(f"the {what} at {pointer(path) or '/'} {problem}", pointer(path))
+        raise JsonRefused(f"the {what} {problem}", kind="text", path=path)
 
 
 def pointer(path: tuple[str, ...]) -> str:

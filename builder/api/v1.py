@@ -70,7 +70,10 @@ def _body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
     try:
         return strictjson.loads(request.body), None
     except strictjson.JsonRefused as refused:
-        return None, _error(400, f"The body is not accepted: {refused}.", pointer=refused.pointer)
+        where = f" at {refused.pointer}" if refused.pointer else ""
+        return None, _error(
+            400, f"The body{where} is not accepted: {refused}.", pointer=refused.pointer
+        )
 
 
 def _workspace(request: HttpRequest) -> Any:

@@ -11,32 +11,18 @@ Every refusal is Klaviyo's 400 `invalid` naming the parameter or the body member
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.datastructures import MultiValueDict
 
+from builder import strictjson
+from builder.strictjson import text_problem
 from integrations.klaviyo_sandbox.api.errors import ApiError, invalid
 
 # The deepest body any Klaviyo operation's schema describes is 16 levels (a template); free-form
-# members (profile properties) may nest further. 64 is generous and keeps the validator, which
-# recurses a few frames per level, far from Python's recursion limit.
-MAX_DEPTH = 64
-INT_RANGE = range(-(2**63), 2**63)
-
-
-def text_problem(value: str) -> str | None:
-    """Return why a text cannot be stored ("contains a NUL character", ...), or None if it can."""
-    if "\x00" in value:
-        return "contains a NUL character"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains a lone surrogate (not UTF-8)"
-    return None
+# members (profile properties) may nest further: strictjson's MAX_DEPTH of 64 is generous.
 
 
 def check_params(path_params: dict[str, str], query: MultiValueDict[str, str]) -> None:
@@ -62,78 +48,31 @@ def _check_field(name: str, values: Iterable[str], what: str) -> None:
             raise invalid(f"The {what} {name[:100]!r} {problem}.", parameter=name[:100])
 
 
-class _Refused(ValueError):
-    """A JSON number the sandbox does not take (raised from the decoder's hooks)."""
-
-
-def _integer(text: str) -> int:
-    # Checked before int(), which refuses (and is quadratic on) literals past 4300 digits.
-    if len(text.lstrip("-")) <= 19 and (number := int(text)) in INT_RANGE:
-        return number
-    raise _Refused(f"the integer {_short(text)} is outside the 64-bit range")
-
-
-def _float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise _Refused(f"the number {_short(text)} is too large")
-    return number
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 24 else f"{text[:20]}...({len(text)} characters)"
-
-
-def _constant(text: str) -> float:
-    raise _Refused(f"{text} is not a JSON number")
-
-
 def load_json(raw: bytes) -> Any:
     """Decode a JSON request body strictly (see the module docstring); raise a 400 otherwise."""
     try:
-        document = json.loads(raw, parse_int=_integer, parse_float=_float, parse_constant=_constant)
-    except RecursionError as exc:
-        raise _too_deep("/") from exc
-    except _Refused as exc:
-        raise invalid(f"The request body is not accepted: {exc}.", pointer="/") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"The request body is not valid JSON: {exc}.", pointer="/") from exc
-    check_document(document)
-    return document
+        return strictjson.loads(raw)
+    except strictjson.JsonRefused as refused:
+        raise _invalid(refused) from refused
 
 
 def check_document(document: Any) -> None:
-    """Raise a 400 for a member nested past MAX_DEPTH or a key or string with unstorable text.
-
-    The walk uses its own stack, so it never recurses however deep the document is.
-    """
-    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, str):
-            _check_string(value, path)
-            continue
-        if not isinstance(value, dict | list):
-            continue
-        if len(path) >= MAX_DEPTH:
-            raise _too_deep(pointer(path))
-        members = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, member in members:
-            inner = (*path, str(key))
-            if isinstance(key, str):
-                _check_string(key, inner, "member name")
-            stack.append((member, inner))
+    """Raise a 400 for a member nested past MAX_DEPTH or a key or string with unstorable text."""
+    try:
+        strictjson.check_document(document)
+    except strictjson.JsonRefused as refused:
+        raise _invalid(refused) from refused
 
 
-def _check_string(value: str, path: tuple[str, ...], what: str = "text") -> None:
-    problem = text_problem(value)
-    if problem:
-        at = pointer(path)
-        raise invalid(f"Invalid input at {at}: the {what} {problem}.", pointer=at)
-
-
-def _too_deep(at: str) -> ApiError:
-    return invalid(f"The request body is nested more than {MAX_DEPTH} levels deep.", pointer=at)
+def _invalid(refused: strictjson.JsonRefused) -> ApiError:
+    """Word a refusal as Klaviyo's 400, pointing at the member."""
+    at = pointer(refused.path)
+    if refused.kind == "text":
+        return invalid(f"Invalid input at {at}: {refused}.", pointer=at)
+    if refused.kind == "number":
+        return invalid(f"The request body is not accepted: {refused}.", pointer="/")
+    # "nested more than 64 levels deep", "not valid JSON: ..."
+    return invalid(f"The request body is {refused}.", pointer=at)
 
 
 def pointer(path: tuple[str, ...]) -> str:
