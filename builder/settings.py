@@ -293,6 +293,9 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)
 RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=45.0)
 RUN_TIMEOUT_SECONDS = env.int("RUN_TIMEOUT_SECONDS", default=24 * 3600)
+# A step without its own `timeout_seconds` fails once it has taken this long, retries, rate-limit
+# waits and Klaviyo job polls included (a delay step waits as long as it was told to).
+RUN_STEP_TIMEOUT_SECONDS = env.int("RUN_STEP_TIMEOUT_SECONDS", default=2 * 3600)
 RUN_MAX_RATE_LIMIT_WAITS = env.int("RUN_MAX_RATE_LIMIT_WAITS", default=200)
 RUN_MAX_JOB_POLLS = env.int("RUN_MAX_JOB_POLLS", default=500)
 

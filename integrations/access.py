@@ -49,9 +49,9 @@ def credentials_for(connection: Connection) -> Credentials:
     return ApiKeyCredentials(connection.secret.get("api_key", ""), connection.public_key or None)
 
 
-def client_for(connection: Connection) -> KlaviyoClient:
-    """Return an HTTP client authenticated as this connection."""
-    kwargs: dict[str, Any] = {"base_url": base_url_for(connection)}
+def client_for(connection: Connection, **options: Any) -> KlaviyoClient:
+    """Return an HTTP client authenticated as this connection (`options`: the client's own)."""
+    kwargs: dict[str, Any] = {"base_url": base_url_for(connection), **options}
     if connection.revision:
         kwargs["revision"] = connection.revision
     return KlaviyoClient(credentials_for(connection), **kwargs)

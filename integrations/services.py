@@ -7,6 +7,7 @@ connection page can show what happened.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +24,12 @@ from integrations.klaviyo.accounts import LIMITED_NOTE, AccountInfo, account_loo
 from integrations.klaviyo.actions import ActionResult, run_action
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.credentials import BearerTokenCredentials
-from integrations.klaviyo.errors import KlaviyoAuthError, KlaviyoError, KlaviyoOAuthError
+from integrations.klaviyo.errors import (
+    KlaviyoAuthError,
+    KlaviyoError,
+    KlaviyoOAuthError,
+    interruptible_sleep,
+)
 from integrations.models import Connection, ConnectionEvent
 from integrations.records import event_log, mark_failed, update_unless_revoked
 from integrations.sandbox import sandbox
@@ -340,18 +346,21 @@ def connection_run_action(
     fetch_all: bool = False,
     max_items: int | None = None,
     block_on_rate_limit: bool = True,
+    stop: threading.Event | None = None,
 ) -> ActionResult:
     """Run a catalog action as this connection; never raise for Klaviyo's or the input's faults.
 
     An unusable connection (disconnected, awaiting reconnect, a switched-off sandbox) or a
     refused token refresh comes back as a failed result that sent nothing; the connection is
-    marked as used whenever a request went out.
+    marked as used whenever a request went out. Once `stop` is set, no further try is made:
+    the result fails with the code "canceled".
     """
     reason = connection.unusable_reason()
     if reason:
         return ActionResult.failed(KlaviyoError(reason, code="connection_unusable"))
+    options = {"sleep": interruptible_sleep(stop)} if stop is not None else {}
     try:
-        client = client_for(connection)
+        client = client_for(connection, **options)
     except KlaviyoError as error:  # e.g. a refused token refresh
         message = f"The connection “{connection.name}” cannot be used: {error.message}"
         return ActionResult.failed(error, message=message)

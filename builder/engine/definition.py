@@ -72,6 +72,8 @@ class Step:
     for_each: ForEach | None = None
     on_error: OnError = OnError()
     await_job: bool = False
+    #: The most the step may take, retries and waits included; None: the engine's default.
+    timeout_seconds: float | None = None
     name: str = ""
     position: int = 0
 
@@ -94,6 +96,8 @@ class Step:
             document["on_error"] = self.on_error.to_document()
         if self.await_job:
             document["await_job"] = True
+        if self.timeout_seconds is not None:
+            document["timeout_seconds"] = self.timeout_seconds
         return document
 
 
@@ -241,7 +245,10 @@ def _steps(raw: Any, problems: list[WorkflowProblem]) -> list[Step]:
 
 STEP_FIELDS = {
     "key", "name", "action", "connection", "input", "run_if", "for_each", "on_error", "await_job",
+    "timeout_seconds",
 }  # fmt: skip
+#: The longest a step's own timeout may be (a week: long enough for any Klaviyo job).
+MAX_STEP_TIMEOUT = 7 * 24 * 3600
 
 
 def _step(entry: Any, position: int, problems: list[WorkflowProblem]) -> Step | None:
@@ -285,6 +292,17 @@ def _step(entry: Any, position: int, problems: list[WorkflowProblem]) -> Step | 
     if not isinstance(await_job, bool):
         _problem(problems, key, "/await_job", "await_job is true or false.")
         await_job = False
+    timeout = entry.get("timeout_seconds")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 1 <= timeout <= MAX_STEP_TIMEOUT
+    ):
+        _problem(
+            problems, key, "/timeout_seconds",
+            f"timeout_seconds is a number of seconds from 1 to {MAX_STEP_TIMEOUT} (a week).",
+        )  # fmt: skip
+        timeout = None
     return Step(
         key=key,
         action=action,
@@ -294,6 +312,7 @@ def _step(entry: Any, position: int, problems: list[WorkflowProblem]) -> Step | 
         for_each=_for_each(entry.get("for_each"), key, problems),
         on_error=_on_error(entry.get("on_error", "stop"), key, problems),
         await_job=await_job,
+        timeout_seconds=timeout,
         name=name,
         position=position,
     )

@@ -41,7 +41,7 @@ from builder.engine.records import (
 )
 from builder.engine.redaction import redact
 from builder.engine.safety import safe_to_repeat
-from builder.models import Run, StepRun
+from builder.models import Run, StepRun, WorkflowVersion
 from builder.queue import run_execute_at, run_execute_soon
 
 logger = logging.getLogger("builder.engine")
@@ -83,7 +83,7 @@ def claim(run_id: int) -> Run | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        run = Run.objects.select_related("workflow").filter(pk=run_id).first()
+        run = Run.objects.select_related("workflow", "version").filter(pk=run_id).first()
         if run is None or run.is_finished:
             return None
         if run.status == Status.RUNNING:
@@ -92,22 +92,25 @@ def claim(run_id: int) -> Run | None:
             return None  # an early or duplicate message; the scheduled one comes later
         if run.status == Status.QUEUED and not _turn_has_come(run):
             return None
+        claimed = {
+            "status": Status.RUNNING,
+            "heartbeat_at": now,
+            "started_at": run.started_at or now,
+            "waiting_for": "",
+            "wake_at": None,
+        }
         updated = Run.objects.filter(
             Q(wake_at__isnull=True) | Q(wake_at__lte=now),
             pk=run.pk,
             status=run.status,
             claim=run.claim,
-        ).update(
-            status=Status.RUNNING,
-            claim=F("claim") + 1,
-            heartbeat_at=now,
-            started_at=run.started_at or now,
-            waiting_for="",
-            wake_at=None,
-        )
+        ).update(claim=F("claim") + 1, **claimed)
         if not updated:
             return None
-    run.refresh_from_db()
+    # What the UPDATE wrote, without reading the row back.
+    for name, value in claimed.items():
+        setattr(run, name, value)
+    run.claim += 1
     return run
 
 
@@ -170,7 +173,7 @@ class Heartbeat:
 
 def execute(run: Run) -> Outcome:
     """Walk the claimed run's steps until it finishes or must wait; record the outcome."""
-    definition, _ = parse_definition(run.version.definition)
+    definition = _definition(run.version)
     context = Context(
         trigger=run.trigger_payload,
         run={
@@ -180,13 +183,15 @@ def execute(run: Run) -> Outcome:
             "version": run.version.number,
         },
     )
-    existing = _step_runs(run)
+    # A run's first execution (its first claim) has no steps on record yet.
+    existing = _step_runs(run) if run.claim > 1 else {}
     deadline = (run.started_at or timezone.now()) + timedelta(seconds=settings.RUN_TIMEOUT_SECONDS)
     with Heartbeat(run) as heartbeat:
+        context.stop = heartbeat.interrupted
         try:
             for step in definition.steps:
-                if heartbeat.interrupted.is_set() or step is definition.steps[0]:
-                    if _cancel_requested(run):
+                if heartbeat.interrupted.is_set() or run.cancel_requested:
+                    if run.cancel_requested or _cancel_requested(run):
                         raise StopRun(Status.CANCELED, "Canceled.")
                     if heartbeat.interrupted.is_set():
                         return Outcome("lost")  # another execution holds the run now
@@ -202,6 +207,22 @@ def execute(run: Run) -> Outcome:
         except StopRun as stop:
             return _finish(run, stop.status, stop.message)
     return _finish(run, Status.SUCCEEDED, "")
+
+
+_parsed: dict[tuple[int, datetime], Definition] = {}
+
+
+def _definition(version: WorkflowVersion) -> Definition:
+    """Return the version's parsed steps; versions are immutable, so each is parsed once.
+
+    Keyed by id and publishing time, so a reused id (a restored database) is parsed anew.
+    """
+    key = (version.pk, version.published_at)
+    if key not in _parsed:
+        if len(_parsed) >= 256:
+            _parsed.clear()
+        _parsed[key] = parse_definition(version.definition)[0]
+    return _parsed[key]
 
 
 def _step_runs(run: Run) -> dict[tuple[str, int | None], StepRun]:
@@ -267,6 +288,8 @@ def _after(step: Step, record: StepRun) -> None:
         raise StopRun(Status.FAILED, f"Step “{step.name or step.key}” failed: {record.error}")
     if record.status == StepStatus.NEEDS_REVIEW:
         raise StopRun(Status.NEEDS_REVIEW, record.error)
+    if record.status == StepStatus.CANCELED:
+        raise StopRun(Status.CANCELED, "Canceled.")
     stop = (record.output or {}).get("data") if step.action == "builtin.stop_if" else None
     if isinstance(stop, dict) and stop.get("stopped"):
         outcome = step.input.get("outcome", "succeeded")
@@ -355,6 +378,9 @@ def _run_once(
         wait = still_waiting(record)
         if wait is not None:
             return record, wait
+        overdue = _overdue(step, record)
+        if overdue:
+            return complete(record, StepStatus.FAILED, failed(overdue), overdue), None
     try:
         params = resolve(step.input, values)
     except ResolveError as error:
@@ -362,7 +388,24 @@ def _run_once(
     record = start(run, step, item_index, params, record)
     if is_builtin(step.action):
         return _builtin(record, step, params, values)
-    return run_action_step(run, record, step, params, context)
+    return run_action_step(run, record, step, params, context, stop=context.stop)
+
+
+def _overdue(step: Step, record: StepRun) -> str:
+    """Return why a resumed step is past its timeout, or "" while it may go on."""
+    timeout = step.timeout_seconds
+    if timeout is None and step.action != "builtin.delay":
+        timeout = settings.RUN_STEP_TIMEOUT_SECONDS  # a delay waits as long as it was told to
+    if timeout is None or record.started_at is None:
+        return ""
+    if timezone.now() - record.started_at <= timedelta(seconds=timeout):
+        return ""
+    doing = record.state.get("waiting_for") or "its work"
+    return (
+        f"Step “{step.name or step.key}” did not finish within its timeout of {timeout:g} s "
+        f"(it was waiting for {doing}); raise timeout_seconds in the step's settings or "
+        "look at why it took so long."
+    )
 
 
 def _skip(run: Run, step: Step, item_index: int | None, reason: str) -> StepRun:

@@ -6,11 +6,12 @@ retried only as the step's `on_error` allows and only where a repeat is harmless
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
+from builder.engine import rows
 from builder.engine.definition import Step
 from builder.engine.jobs import DONE, FAILED, JOB_POLLS
 from builder.engine.records import Context, Wait, complete, failed, wait_step
@@ -38,8 +39,14 @@ def _connection(run: Run, step: Step, context: Context) -> Connection | None:
 
 
 def run_action_step(
-    run: Run, record: StepRun, step: Step, params: dict[str, Any], context: Context
+    run: Run,
+    record: StepRun,
+    step: Step,
+    params: dict[str, Any],
+    context: Context,
+    stop: threading.Event | None = None,
 ) -> tuple[StepRun, Wait | None]:
+    """Send the step's request(s); `stop` set (the run canceled) ends it between tries."""
     connection = _connection(run, step, context)
     if connection is None:
         message = (
@@ -51,41 +58,49 @@ def run_action_step(
     if job_id is not None:
         return _poll_job(record, step, connection, job_id)
     result = connection_run_action(
-        connection=connection, key=step.action, params=params, block_on_rate_limit=False
+        connection=connection,
+        key=step.action,
+        params=params,
+        block_on_rate_limit=False,
+        stop=stop,
     )
-    # The attempts and the step's outcome are written together: one commit after the request.
-    with transaction.atomic():
-        _attempts(record, result)
-        if result.successful:
-            if step.await_job and step.action in JOB_POLLS:
-                return _start_job_wait(record, step, connection, result)
-            return complete(record, StepStatus.SUCCEEDED, result.output()), None
-        return _failure(record, step, result)
+    # The attempts first, then the outcome: a worker dying between the two leaves the step
+    # running with its attempts on record, which a later execution treats as in flight.
+    _attempts(record, result)
+    if result.successful:
+        if step.await_job and step.action in JOB_POLLS:
+            return _start_job_wait(record, step, connection, result)
+        return complete(record, StepStatus.SUCCEEDED, result.output()), None
+    return _failure(record, step, result)
 
 
 def _attempts(record: StepRun, result: ActionResult) -> None:
     """Record the result's HTTP tries, numbered on from the step's earlier ones."""
     start = record.state.get("attempts", 0)
     record.state["attempts"] = start + len(result.attempts)
-    StepAttempt.objects.bulk_create(
-        StepAttempt(
-            step_run=record,
-            number=start + index + 1,
-            method=attempt.method,
-            path=attempt.path[:500],
-            http_status=attempt.status,
-            duration_ms=attempt.duration_ms,
-            rate_limit_wait_ms=attempt.rate_limit_wait_ms,
-            request_id=attempt.request_id or "",
-            error=redact(attempt.error or ""),
-            started_at=attempt.started_at,
-        )
-        for index, attempt in enumerate(result.attempts)
+    rows.insert_many(
+        [
+            StepAttempt(
+                step_run=record,
+                number=start + index + 1,
+                method=attempt.method,
+                path=attempt.path[:500],
+                http_status=attempt.status,
+                duration_ms=attempt.duration_ms,
+                rate_limit_wait_ms=attempt.rate_limit_wait_ms,
+                request_id=attempt.request_id or "",
+                error=redact(attempt.error or ""),
+                started_at=attempt.started_at,
+            )
+            for index, attempt in enumerate(result.attempts)
+        ]
     )
 
 
 def _failure(record: StepRun, step: Step, result: ActionResult) -> tuple[StepRun, Wait | None]:
     failure = result.failure
+    if failure is not None and failure.code == "canceled":
+        return complete(record, StepStatus.CANCELED, result.output(), "Canceled."), None
     if failure is not None and failure.status in (429, None) and failure.retry_after:
         # Our shared bucket (or Klaviyo) said not now: nothing was applied, so come back then.
         waits = record.state.get("rate_limit_waits", 0) + 1
@@ -117,7 +132,7 @@ def _start_job_wait(
         message = "Klaviyo started the job but did not say its id, so it cannot be awaited."
         return complete(record, StepStatus.FAILED, result.output(), message), None
     record.output = redact(result.output())
-    record.save(update_fields=["output"])
+    rows.update(record, ("output",))
     return record, wait_step(record, "the Klaviyo job", 1, job_id=job_id, polls=0)
 
 
@@ -134,7 +149,7 @@ def _poll_job(
     )
     _attempts(record, result)
     record.state["polls"] = polls
-    record.save(update_fields=["state"])
+    rows.update(record, ("state",))
     if not result.successful:
         if result.retryable and polls < settings.RUN_MAX_JOB_POLLS:
             delay = (

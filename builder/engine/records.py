@@ -5,12 +5,14 @@ Shared by the executor and the step kinds it runs (Klaviyo actions, built-in ste
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
+from builder.engine import rows
 from builder.engine.definition import Step
 from builder.engine.redaction import redact
 from builder.models import Run, StepRun
@@ -36,6 +38,8 @@ class Context:
     steps: dict[str, Any] = field(default_factory=dict)
     #: The run's connections by name, loaded (and decrypted) once per execution.
     connections: dict[str, Connection | None] = field(default_factory=dict)
+    #: Set when the run stops being this execution's (canceled): requests stop between tries.
+    stop: threading.Event | None = None
 
     def values(self, item: Any = None, item_index: int | None = None) -> dict[str, Any]:
         values = {"trigger": self.trigger, "steps": self.steps, "run": self.run}
@@ -90,7 +94,7 @@ def start(
     """Write the StepRun as running before anything is sent."""
     now = timezone.now()
     if record is None:
-        record = StepRun.objects.create(
+        record = StepRun(
             run=run,
             step_key=step.key,
             position=step.position,
@@ -99,20 +103,22 @@ def start(
             input=redact(params),
             started_at=now,
         )
+        rows.insert(record)
     else:
         record.status = StepStatus.RUNNING
         record.input = redact(params)
         record.started_at = record.started_at or now
-        record.save(update_fields=["status", "input", "started_at"])
+        rows.update(record, ("status", "input", "started_at"))
     return record
 
 
 def complete(record: StepRun, status: str, output: Any, error: str = "") -> StepRun:
+    """Write the step's outcome (one UPDATE, the hot path of every step)."""
     record.status = status
     record.output = redact(output)
     record.error = redact(error)
     record.finished_at = timezone.now()
-    record.save(update_fields=["status", "output", "error", "finished_at", "state"])
+    rows.update(record, ("status", "output", "error", "finished_at", "state"))
     return record
 
 
@@ -120,5 +126,5 @@ def wait_step(record: StepRun, reason: str, seconds: float, **state: Any) -> Wai
     until = timezone.now() + timedelta(seconds=max(seconds, 0.05))
     record.status = StepStatus.WAITING
     record.state = {**record.state, **state, "until": until.isoformat(), "waiting_for": reason}
-    record.save(update_fields=["status", "state"])
+    rows.update(record, ("status", "state"))
     return Wait(reason, until)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 
 from integrations.klaviyo.errors import KlaviyoOAuthError
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
+
+# authlib is imported where it is used: every worker and web process loads this module (to
+# refresh tokens), but few ever run an OAuth exchange, and authlib costs each ~4 MB.
 
 TIMEOUT = (5, 30)
 
@@ -49,6 +52,8 @@ def oauth_app(redirect_uri: str = "") -> OAuthApp:
 
 
 def _session(app: OAuthApp, scope: str | None = None) -> OAuth2Session:
+    from authlib.integrations.requests_client import OAuth2Session
+
     return OAuth2Session(
         client_id=app.client_id,
         client_secret=app.client_secret,
@@ -68,6 +73,8 @@ class AuthorizationStart:
 
 def authorization_start(app: OAuthApp, *, scopes: list[str]) -> AuthorizationStart:
     """Return the URL to send the user to, with a fresh `state` and PKCE verifier to remember."""
+    from authlib.common.security import generate_token
+
     verifier = generate_token(64)  # RFC 7636: 43-128 characters
     state = generate_token(32)
     with _session(app, " ".join(scopes)) as session:
@@ -128,6 +135,7 @@ def _error_code(response: Any) -> str:
 
 def _call(method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     import requests
+    from authlib.integrations.base_client.errors import OAuthError
 
     try:
         token = method(*args, **kwargs)

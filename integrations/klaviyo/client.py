@@ -236,7 +236,7 @@ class KlaviyoClient:
             delay = self._retry_delay(error, tries, safe, block_on_rate_limit)
             if delay is None:
                 raise error
-            self._sleep(delay)
+            self._pause(delay, attempts)
             throttled = delay if error.status == 429 else 0.0
 
     def send_request(
@@ -328,8 +328,16 @@ class KlaviyoClient:
                 raise KlaviyoRateLimitError(
                     code="rate_limited_locally", retry_after=wait, attempts=attempts
                 )
-            self._sleep(wait)
+            self._pause(wait, attempts)
             waited += wait
+
+    def _pause(self, seconds: float, attempts: list[Attempt]) -> None:
+        """Sleep between tries; a canceled caller's sleep raises, with the tries made so far."""
+        try:
+            self._sleep(seconds)
+        except KlaviyoError as stop:
+            stop.attempts = attempts
+            raise
 
     def _attempt(
         self,

@@ -10,7 +10,8 @@ is a sentence a marketer can act on; the raw entries stay in `errors` for develo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -404,3 +405,24 @@ def _colon(detail: str | None) -> str:
 
 def _paren(detail: str | None) -> str:
     return f" ({detail.rstrip('.')})" if detail else ""
+
+
+class KlaviyoCanceled(KlaviyoError):
+    """The caller stopped the call between two tries (a run canceled while its step retried)."""
+
+    def __init__(self) -> None:
+        super().__init__("Canceled between two tries of the request.", code="canceled")
+
+
+def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """Return a `sleep(seconds)` for the client that gives up as soon as `stop` is set.
+
+    Once `stop` is set, the sleep raises `KlaviyoCanceled` instead of waiting on, so the client
+    makes no further try.
+    """
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise KlaviyoCanceled
+
+    return sleep

@@ -381,3 +381,118 @@ def test_await_job_polls_a_bulk_import_until_it_completes(
         account=account, type="profile", attributes__email__in=emails
     )
     assert stored.count() == 2
+
+
+def _faulty_sandbox(connection, every_n: int, latency_ms: int = 0) -> None:
+    SandboxAccount.objects.filter(pk=connection.sandbox_account_id).update(
+        fault_every_n=every_n, latency_ms=latency_ms
+    )
+
+
+def _waiting_for(run: Run, words: str) -> None:
+    def waits():
+        """the run to wait (for a retry, a limit, a job)"""
+        run.refresh_from_db()
+        return run.status == Run.Status.WAITING and words in run.waiting_for
+
+    wait_for(waits, timeout=60, interval=0.05)
+
+
+def test_on_error_retry_waits_between_tries_and_succeeds_once_klaviyo_answers(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
+          "on_error": {"retry": 3}}],
+    )  # fmt: skip
+    _faulty_sandbox(connection, every_n=1)  # every request answers 503
+    run = run_start(workflow=workflow, payload={})
+    _waiting_for(run, "retry 1 of 3")
+    _faulty_sandbox(connection, every_n=0)  # Klaviyo is back
+    finished(run)
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    lists = step(run, "lists")
+    statuses = [a.http_status for a in lists.attempts.order_by("number")]
+    # The client's own four tries, then the step's first retry, which got through.
+    assert statuses == [503, 503, 503, 503, 200]
+    assert [a.number for a in lists.attempts.order_by("number")] == [1, 2, 3, 4, 5]
+    assert lists.state["retries"] == 1
+
+
+def test_on_error_retry_gives_up_after_its_retries_with_the_last_message(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
+          "on_error": {"retry": 1}}],
+    )  # fmt: skip
+    _faulty_sandbox(connection, every_n=1)
+    run = finished(run_start(workflow=workflow, payload={}))
+
+    assert run.status == Run.Status.FAILED
+    lists = step(run, "lists")
+    assert lists.status == StepRun.Status.FAILED
+    assert lists.attempts.count() == 8  # two executions of four tries each
+    assert "503" in lists.error and run.error.startswith("Step “lists” failed:")
+
+
+def test_a_step_past_its_timeout_fails_saying_so(
+    alice, alice_workspace, connection, celery_worker_process
+):
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
+          "on_error": {"retry": 5}, "timeout_seconds": 1}],
+    )  # fmt: skip
+    _faulty_sandbox(connection, every_n=1)
+    run = finished(run_start(workflow=workflow, payload={}))
+
+    assert run.status == Run.Status.FAILED
+    lists = step(run, "lists")
+    assert "did not finish within its timeout of 1 s" in lists.error
+    assert lists.state["retries"] == 1  # the first retry found the time up
+
+
+def test_cancel_stops_a_step_between_its_tries(
+    alice, alice_workspace, connection, fast_runs, celery_worker_process
+):
+    from builder.services.runs import run_cancel
+
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}},
+         {"key": "after", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )  # fmt: skip
+    _faulty_sandbox(connection, every_n=1, latency_ms=1500)
+    run = run_start(workflow=workflow, payload={})
+    _in_flight(run, "lists")
+    run_cancel(run=Run.objects.get(pk=run.pk))
+    finished(run)
+
+    assert run.status == Run.Status.CANCELED
+    lists = step(run, "lists")
+    assert lists.status == StepRun.Status.CANCELED
+    assert lists.attempts.count() < 4  # the client's later tries were not made
+    assert not StepRun.objects.filter(run=run, step_key="after").exists()
+
+
+def test_one_run_at_a_time_in_the_order_they_came(alice, alice_workspace, connection, start_worker):
+    start_worker(concurrency=4, pool="threads")
+    workflow = published(
+        alice_workspace, alice,
+        [{"key": "pause", "action": "builtin.delay", "input": {"seconds": 1}},
+         {"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {}}],
+    )  # fmt: skip
+    Workflow.objects.filter(pk=workflow.pk).update(max_concurrent_runs=1)
+    runs = [run_start(workflow=workflow, payload={}) for _ in range(3)]
+    for run in runs:
+        finished(run, timeout=90)
+
+    assert {run.status for run in runs} == {Run.Status.SUCCEEDED}
+    # Each started only once the one before it had finished, although the worker had free
+    # slots while the delays waited.
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert after.started_at >= before.finished_at

@@ -114,3 +114,22 @@ def test_unknown_fields_and_formats_are_named():
 
 def test_a_name_is_required():
     assert messages(doc(name="  "))[(None, "/name")] == "Give the workflow a name."
+
+
+@pytest.mark.parametrize(
+    "timeout, ok", [(30, True), (1.5, True), (0, False), (-5, False), ("60", False),
+                    (True, False), (8 * 24 * 3600, False)],
+)  # fmt: skip
+def test_a_step_timeout_is_a_number_of_seconds_up_to_a_week(timeout, ok):
+    step = {"key": "find", "action": "KLAVIYO_GET_PROFILES", "timeout_seconds": timeout}
+    definition, problems = parse_definition(doc(steps=[step]))
+    if ok:
+        assert problems == []
+        assert definition.steps[0].timeout_seconds == timeout
+        assert definition.to_document()["steps"][0]["timeout_seconds"] == timeout
+    else:
+        assert (
+            "timeout_seconds is a number of seconds from 1 to"
+            in messages(doc(steps=[step]))[("find", "/timeout_seconds")]
+        )
+        assert definition.steps[0].timeout_seconds is None
