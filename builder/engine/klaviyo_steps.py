@@ -64,37 +64,37 @@ def run_action_step(
         block_on_rate_limit=False,
         stop=stop,
     )
+    attempts = _attempts(record, result)
+    if result.successful and not (step.await_job and step.action in JOB_POLLS):
+        # The common case: the attempts and the outcome in one write.
+        return complete(record, StepStatus.SUCCEEDED, result.output(), attempts=attempts), None
     # The attempts first, then the outcome: a worker dying between the two leaves the step
     # running with its attempts on record, which a later execution treats as in flight.
-    _attempts(record, result)
+    rows.insert_many(attempts)
     if result.successful:
-        if step.await_job and step.action in JOB_POLLS:
-            return _start_job_wait(record, step, connection, result)
-        return complete(record, StepStatus.SUCCEEDED, result.output()), None
+        return _start_job_wait(record, step, connection, result)
     return _failure(record, step, result)
 
 
-def _attempts(record: StepRun, result: ActionResult) -> None:
-    """Record the result's HTTP tries, numbered on from the step's earlier ones."""
+def _attempts(record: StepRun, result: ActionResult) -> list[StepAttempt]:
+    """Return the result's HTTP tries as rows to write, numbered on from the step's earlier ones."""
     start = record.state.get("attempts", 0)
     record.state["attempts"] = start + len(result.attempts)
-    rows.insert_many(
-        [
-            StepAttempt(
-                step_run=record,
-                number=start + index + 1,
-                method=attempt.method,
-                path=attempt.path[:500],
-                http_status=attempt.status,
-                duration_ms=attempt.duration_ms,
-                rate_limit_wait_ms=attempt.rate_limit_wait_ms,
-                request_id=attempt.request_id or "",
-                error=redact(attempt.error or ""),
-                started_at=attempt.started_at,
-            )
-            for index, attempt in enumerate(result.attempts)
-        ]
-    )
+    return [
+        StepAttempt(
+            step_run=record,
+            number=start + index + 1,
+            method=attempt.method,
+            path=attempt.path[:500],
+            http_status=attempt.status,
+            duration_ms=attempt.duration_ms,
+            rate_limit_wait_ms=attempt.rate_limit_wait_ms,
+            request_id=attempt.request_id or "",
+            error=redact(attempt.error or ""),
+            started_at=attempt.started_at,
+        )
+        for index, attempt in enumerate(result.attempts)
+    ]
 
 
 def _failure(record: StepRun, step: Step, result: ActionResult) -> tuple[StepRun, Wait | None]:
@@ -147,9 +147,9 @@ def _poll_job(
         params={poll.id_field: job_id},
         block_on_rate_limit=False,
     )
-    _attempts(record, result)
+    attempts = _attempts(record, result)
     record.state["polls"] = polls
-    rows.update(record, ("state",))
+    rows.update(record, ("state",), inserting=attempts)
     if not result.successful:
         if result.retryable and polls < settings.RUN_MAX_JOB_POLLS:
             delay = (

@@ -6,6 +6,7 @@ Shared by the executor and the step kinds it runs (Klaviyo actions, built-in ste
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 from builder.engine import rows
 from builder.engine.definition import Step
 from builder.engine.redaction import redact
-from builder.models import Run, StepRun
+from builder.models import Run, StepAttempt, StepRun
 from integrations.models import Connection
 
 StepStatus = StepRun.Status
@@ -112,13 +113,20 @@ def start(
     return record
 
 
-def complete(record: StepRun, status: str, output: Any, error: str = "") -> StepRun:
-    """Write the step's outcome (one UPDATE, the hot path of every step)."""
+def complete(
+    record: StepRun,
+    status: str,
+    output: Any,
+    error: str = "",
+    *,
+    attempts: Sequence[StepAttempt] = (),
+) -> StepRun:
+    """Write the step's outcome and its new HTTP `attempts` (the hot path of every step)."""
     record.status = status
     record.output = redact(output)
     record.error = redact(error)
     record.finished_at = timezone.now()
-    rows.update(record, ("status", "output", "error", "finished_at", "state"))
+    rows.update(record, ("status", "output", "error", "finished_at", "state"), inserting=attempts)
     return record
 
 

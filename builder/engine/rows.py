@@ -9,6 +9,7 @@ once per set of columns and the values are still adapted by each field
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -52,23 +53,25 @@ def insert(instance: models.Model) -> models.Model:
     return instance
 
 
-def insert_many(instances: list[models.Model]) -> None:
-    """Insert rows whose pks nobody reads back (a step's HTTP attempts)."""
-    if not instances:
-        return
+def _rows_sql(instances: Sequence[models.Model], connection: Any) -> tuple[str, list[Any]]:
+    """Return one INSERT of all `instances` (no RETURNING) and its parameters."""
     model = type(instances[0])
-    connection = _connection(model)
     sql, fields = _insert_sql(model, connection.vendor)
-    sql = sql.split(" RETURNING ")[0]
-    rows = [
-        [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    head, _, values = sql.split(" RETURNING ")[0].partition(" VALUES ")
+    params = [
+        field.get_db_prep_save(getattr(instance, field.attname), connection)
         for instance in instances
+        for field in fields
     ]
-    with connection.cursor() as cursor:
-        if len(rows) == 1:
-            cursor.execute(sql, rows[0])  # psycopg's executemany costs an extra round trip
-        else:
-            cursor.executemany(sql, rows)
+    return f"{head} VALUES {', '.join([values] * len(instances))}", params
+
+
+def insert_many(instances: Sequence[models.Model]) -> None:
+    """Insert rows whose pks nobody reads back (a step's HTTP attempts), in one statement."""
+    if instances:
+        connection = _connection(type(instances[0]))
+        with connection.cursor() as cursor:
+            cursor.execute(*_rows_sql(instances, connection))
 
 
 @cache
@@ -80,13 +83,28 @@ def _update_sql(model: type[models.Model], vendor: str, names: tuple[str, ...]) 
     return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
 
 
-def update(instance: models.Model, names: tuple[str, ...]) -> None:
-    """Write the fields `names` of `instance` to its row."""
+def update(
+    instance: models.Model, names: tuple[str, ...], *, inserting: Sequence[models.Model] = ()
+) -> None:
+    """Write the fields `names` of `instance` to its row, and insert the rows `inserting`.
+
+    The new rows go in first. PostgreSQL does both in one statement (a data-modifying WITH),
+    so one round trip; elsewhere they are two statements, and a crash between them leaves the
+    new rows beside the unchanged one.
+    """
     model = type(instance)
     connection = _connection(model)
     meta = model._meta
+    sql = _update_sql(model, connection.vendor, names)
     params = [
         meta.get_field(name).get_db_prep_save(getattr(instance, name), connection) for name in names
     ]
+    params.append(instance.pk)
     with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, connection.vendor, names), [*params, instance.pk])
+        if inserting:
+            rows, row_params = _rows_sql(inserting, connection)
+            if connection.vendor == "postgresql":
+                sql, params = f"WITH inserted AS ({rows}) {sql}", [*row_params, *params]
+            else:
+                cursor.execute(rows, row_params)
+        cursor.execute(sql, params)
