@@ -242,6 +242,8 @@ WHITENOISE_USE_FINDERS = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's file-system transport, writing each message whole before it shows (builder/broker.py)
+    CELERY_BROKER_TRANSPORT = "builder.broker:Transport"
     _broker = DATA_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
         (_broker / _folder).mkdir(parents=True, exist_ok=True)

@@ -204,3 +204,25 @@ def test_every_example_names_ids_of_its_own():
     assert shared == {
         "event:klaviyo.sent_sms": {"KLAVIYO_CREATE_WEBHOOK", "KLAVIYO_GET_WEBHOOK_TOPIC"}
     }
+
+
+def test_the_loaded_catalog_is_the_data_files_and_stays_so_after_use():
+    """Repeated schema parts are shared between actions: using them must not change them."""
+    from integrations.klaviyo.catalog import build_request, validate_params
+    from integrations.klaviyo.catalog.registry import DATA_DIR
+
+    for action in ACTIONS:  # what a run does with every action: check an input, build its request
+        params = example_input(action)
+        validate_params(action, params)
+        if not action.composite:
+            build_request(action, params)
+        generate_input(action.input_schema)
+    on_disk = {
+        entry["key"]: entry
+        for path in sorted(DATA_DIR.glob("*.json"))
+        for entry in json.loads(path.read_text(encoding="utf-8"))["actions"]
+    }
+    for action in ACTIONS:
+        assert action.input_schema == on_disk[action.key]["input_schema"], action.key
+        assert action.output_schema == on_disk[action.key]["output_schema"], action.key
+        assert action.request == on_disk[action.key].get("request"), action.key
