@@ -175,7 +175,7 @@ def one(quick: bool) -> dict[str, object]:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
-    workers = [worker("one", "--beat")]  # as the Procfile runs it
+    workers = [worker("one", "--beat-thread")]  # as the Procfile runs it
     try:
 
         def wait(run_ids: list[int], timeout: float = 120) -> None:
@@ -260,6 +260,8 @@ def one(quick: bool) -> dict[str, object]:
         time.sleep(2)
         after_default = rss_mb(web.pid) + rss_mb(workers[0].pid)
         after_two = after_default + rss_mb(workers[1].pid)
+        each = {"web": rss_mb(web.pid), "worker": rss_mb(workers[0].pid),
+                "second worker": rss_mb(workers[1].pid)}  # fmt: skip
         failed = Run.objects.exclude(status=Run.Status.SUCCEEDED).count()
         return {
             "latency_p50_ms": latencies,
@@ -269,6 +271,7 @@ def one(quick: bool) -> dict[str, object]:
             "rss_idle_mb": idle_default,
             "rss_after_mb": after_default,
             "rss_idle_two_mb": idle_two,
+            "rss_each_after_mb": each,
             "rss_after_two_mb": after_two,
             "runs": Run.objects.count(),
             "failed_runs": failed,
@@ -316,6 +319,8 @@ def report(name: str, figures: dict) -> bool:
     idle, after = figures["rss_idle_two_mb"], figures["rss_after_two_mb"]
     print(f"   memory web + 2 workers   {idle:6.0f} MB idle, {after:.0f} MB after the runs   "
           f"(the throughput setup; ratio {after / MEMORY_TARGET_MB:.2f})")  # fmt: skip
+    each = ", ".join(f"{name} {mb:.0f}" for name, mb in figures["rss_each_after_mb"].items())
+    print(f"   after the runs, MB       {each}")
     ok &= figures["failed_runs"] == 0
     return ok
 

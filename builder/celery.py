@@ -2,7 +2,8 @@
 
 import os
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
+from click import Option
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "builder.settings")
 # Django's system checks run where the site is served (`migrate`, the web server). Run by the
@@ -12,6 +13,39 @@ os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 app = Celery("builder")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class BeatThread(bootsteps.StartStopStep):
+    """`celery worker --beat-thread`: run the beat scheduler in a thread of this worker.
+
+    `--beat` forks a second process for it, as large as the worker itself; the embedded
+    default (Procfile) runs one worker, whose beat only queues a few periodic tasks.
+    """
+
+    label = "Beat thread"
+
+    def __init__(self, parent: object, beat_thread: bool = False, **options: object) -> None:
+        self.enabled = beat_thread
+        self.service: object = None
+        super().__init__(parent, **options)
+
+    def start(self, parent: object) -> None:
+        from celery.beat import EmbeddedService
+
+        self.service = EmbeddedService(app, thread=True)
+        self.service.start()
+
+    def stop(self, parent: object) -> None:
+        if self.service is not None:
+            self.service.stop()
+
+
+app.user_options["worker"].add(
+    Option(
+        ["--beat-thread"], is_flag=True, default=False, help="Run beat in a thread of this worker."
+    )
+)
+app.steps["worker"].add(BeatThread)
 
 
 @signals.task_prerun.connect
