@@ -398,14 +398,16 @@ def _waiting_for(run: Run, words: str) -> None:
     wait_for(waits, timeout=60, interval=0.05)
 
 
+def _one_read(**settings) -> list[dict]:
+    """One GET_LISTS step with the given step settings (on_error, timeout_seconds, ...)."""
+    return [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION,
+             "input": {}, **settings}]  # fmt: skip
+
+
 def test_on_error_retry_waits_between_tries_and_succeeds_once_klaviyo_answers(
     alice, alice_workspace, connection, celery_worker_process
 ):
-    workflow = published(
-        alice_workspace, alice,
-        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
-          "on_error": {"retry": 3}}],
-    )  # fmt: skip
+    workflow = published(alice_workspace, alice, _one_read(on_error={"retry": 3}))
     _faulty_sandbox(connection, every_n=1)  # every request answers 503
     run = run_start(workflow=workflow, payload={})
     _waiting_for(run, "retry 1 of 3")
@@ -424,11 +426,7 @@ def test_on_error_retry_waits_between_tries_and_succeeds_once_klaviyo_answers(
 def test_on_error_retry_gives_up_after_its_retries_with_the_last_message(
     alice, alice_workspace, connection, celery_worker_process
 ):
-    workflow = published(
-        alice_workspace, alice,
-        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
-          "on_error": {"retry": 1}}],
-    )  # fmt: skip
+    workflow = published(alice_workspace, alice, _one_read(on_error={"retry": 1}))
     _faulty_sandbox(connection, every_n=1)
     run = finished(run_start(workflow=workflow, payload={}))
 
@@ -443,10 +441,8 @@ def test_a_step_past_its_timeout_fails_saying_so(
     alice, alice_workspace, connection, celery_worker_process
 ):
     workflow = published(
-        alice_workspace, alice,
-        [{"key": "lists", "action": "KLAVIYO_GET_LISTS", "connection": CONNECTION, "input": {},
-          "on_error": {"retry": 5}, "timeout_seconds": 1}],
-    )  # fmt: skip
+        alice_workspace, alice, _one_read(on_error={"retry": 5}, timeout_seconds=1)
+    )
     _faulty_sandbox(connection, every_n=1)
     run = finished(run_start(workflow=workflow, payload={}))
 
