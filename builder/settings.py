@@ -273,7 +273,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery closes every database connection around every task unless told to reuse them; a run
 # task then pays a new PostgreSQL connection (and its cold caches) each time. Reused, they
-# follow CONN_MAX_AGE and CONN_HEALTH_CHECKS like the web server's (builder/tasks.py).
+# follow CONN_MAX_AGE and CONN_HEALTH_CHECKS like the web server's (builder/celery.py).
 CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE

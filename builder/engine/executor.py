@@ -140,6 +140,9 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, daemon=True)
         #: Set when the run stopped being ours to go on with: canceled, or claimed by another.
         self.interrupted = threading.Event()
+        #: Set only when someone canceled the run: its requests stop between two tries. (A run
+        #: another execution took over keeps its step as it is, for that one to handle.)
+        self.canceled = threading.Event()
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -154,6 +157,8 @@ class Heartbeat:
         try:
             while not self._stop.wait(interval):
                 if not self.touch():
+                    if _cancel_requested(self.run):
+                        self.canceled.set()
                     self.interrupted.set()
                     return
         finally:
@@ -187,7 +192,7 @@ def execute(run: Run) -> Outcome:
     existing = _step_runs(run) if run.claim > 1 else {}
     deadline = (run.started_at or timezone.now()) + timedelta(seconds=settings.RUN_TIMEOUT_SECONDS)
     with Heartbeat(run) as heartbeat:
-        context.stop = heartbeat.interrupted
+        context.stop = heartbeat.canceled
         try:
             for step in definition.steps:
                 if heartbeat.interrupted.is_set() or run.cancel_requested:

@@ -19,6 +19,7 @@ from builder.engine.redaction import redact
 from builder.engine.safety import safe_to_repeat
 from builder.models import Run, StepAttempt, StepRun
 from integrations.klaviyo.actions import ActionResult
+from integrations.klaviyo.errors import KlaviyoCanceled
 from integrations.models import Connection
 from integrations.services import connection_run_action
 
@@ -99,7 +100,7 @@ def _attempts(record: StepRun, result: ActionResult) -> list[StepAttempt]:
 
 def _failure(record: StepRun, step: Step, result: ActionResult) -> tuple[StepRun, Wait | None]:
     failure = result.failure
-    if failure is not None and failure.code == "canceled":
+    if isinstance(failure, KlaviyoCanceled):
         return complete(record, StepStatus.CANCELED, result.output(), "Canceled."), None
     if failure is not None and failure.status in (429, None) and failure.retry_after:
         # Our shared bucket (or Klaviyo) said not now: nothing was applied, so come back then.

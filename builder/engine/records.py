@@ -39,7 +39,7 @@ class Context:
     steps: dict[str, Any] = field(default_factory=dict)
     #: The run's connections by name, loaded (and decrypted) once per execution.
     connections: dict[str, Connection | None] = field(default_factory=dict)
-    #: Set when the run stops being this execution's (canceled): requests stop between tries.
+    #: Set when the run is canceled: its requests stop between two tries.
     stop: threading.Event | None = None
 
     def values(self, item: Any = None, item_index: int | None = None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from .credentials import Credentials
 from .errors import (
     REQUEST_ID_HEADER,
     KlaviyoAuthError,
+    KlaviyoCanceled,
     KlaviyoError,
     KlaviyoRateLimitError,
     error_from_exception,
@@ -335,7 +336,7 @@ class KlaviyoClient:
         """Sleep between tries; a canceled caller's sleep raises, with the tries made so far."""
         try:
             self._sleep(seconds)
-        except KlaviyoError as stop:
+        except KlaviyoCanceled as stop:
             stop.attempts = attempts
             raise
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -201,16 +202,15 @@ class _Catalog:
                 "run `python manage.py klaviyo_codegen`"
             )
         actions: dict[str, Action] = {}
-        shared: dict[str, str] = {}
         for path in files:
-            document = _share(json.loads(path.read_text(encoding="utf-8")), shared)
+            document = _share(json.loads(path.read_text(encoding="utf-8")))
             for entry in document["actions"]:
                 action = Action.from_dict(entry)
                 actions[action.key] = action
         return dict(sorted(actions.items()))
 
 
-def _share(value: Any, shared: dict[str, str]) -> Any:
+def _share(value: Any) -> Any:
     """Return `value` with every repeated string (keys, types, descriptions) held once.
 
     The 225 actions repeat the same schema words and descriptions many times: one copy of each
@@ -218,11 +218,11 @@ def _share(value: Any, shared: dict[str, str]) -> Any:
     shared; lists and objects stay apart, so changing a copy of one part never changes another.
     """
     if isinstance(value, str):
-        return shared.setdefault(value, value)
+        return sys.intern(value)
     if isinstance(value, dict):
-        return {shared.setdefault(key, key): _share(item, shared) for key, item in value.items()}
+        return {sys.intern(key): _share(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_share(item, shared) for item in value]
+        return [_share(item) for item in value]
     return value
 
 
