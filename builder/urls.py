@@ -6,11 +6,54 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from builder.api.v1 import api
-from builder.views import accounts, health, invitations, pages, runs, signup, workspaces
+from builder.views import (
+    accounts,
+    editor,
+    health,
+    invitations,
+    pages,
+    runs,
+    signup,
+    workflows,
+    workspaces,
+)
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
-    path("workflows/", pages.section("workflows"), name="workflow_list"),
+    path("workflows/", workflows.workflow_list, name="workflow_list"),
+    # The workflow pages: list, new, duplicate, delete, import, export, versions, restore.
+    path("workflows/new/", workflows.workflow_new, name="workflow_new"),
+    path("workflows/import/", workflows.workflow_import, name="workflow_import"),
+    path("workflows/<int:pk>/duplicate/", workflows.workflow_duplicate, name="workflow_duplicate"),
+    path("workflows/<int:pk>/delete/", workflows.workflow_delete, name="workflow_delete"),
+    path("workflows/<int:pk>/enabled/", workflows.workflow_enabled, name="workflow_enabled"),
+    path("workflows/<int:pk>/export/", workflows.workflow_export, name="workflow_export"),
+    path("workflows/<int:pk>/versions/", workflows.workflow_versions, name="workflow_versions"),
+    path(
+        "workflows/<int:pk>/versions/<int:number>/restore/",
+        workflows.workflow_restore,
+        name="workflow_restore",
+    ),
+    # The editor of one workflow (builder/views/editor.py).
+    path("workflows/<int:pk>/", editor.editor, name="workflow_editor"),
+    path("workflows/<int:pk>/save/", editor.workflow_save, name="workflow_save"),
+    path("workflows/<int:pk>/trigger/", editor.trigger_save, name="trigger_save"),
+    path("workflows/<int:pk>/publish/", editor.publish, name="workflow_publish"),
+    path("workflows/<int:pk>/run/", editor.run_now, name="workflow_run"),
+    path("workflows/<int:pk>/steps/new/", editor.action_picker, name="action_picker"),
+    path("workflows/<int:pk>/steps/add/", editor.step_add_view, name="step_add"),
+    path("workflows/<int:pk>/steps/order/", editor.step_order_view, name="step_order"),
+    path("workflows/<int:pk>/steps/<str:key>/", editor.step_save, name="step_save"),
+    path("workflows/<int:pk>/steps/<str:key>/move/", editor.step_move_view, name="step_move"),
+    path(
+        "workflows/<int:pk>/steps/<str:key>/copy/",
+        editor.step_duplicate_view,
+        name="step_duplicate",
+    ),
+    path("workflows/<int:pk>/steps/<str:key>/delete/", editor.step_delete_view, name="step_delete"),
+    path("workflows/<int:pk>/steps/<str:key>/rename/", editor.step_rename_view, name="step_rename"),
+    path("workflows/<int:pk>/steps/<str:key>/data/", editor.data_picker, name="data_picker"),
+    path("workflows/<int:pk>/steps/<str:key>/test/", editor.step_test, name="step_test"),
     path("runs/", pages.section("runs"), name="run_list"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("api/v1/", api.urls),

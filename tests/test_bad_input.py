@@ -135,7 +135,7 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
     WorkerHeartbeat.objects.create(hostname="sweep", last_seen=timezone.now())  # healthz: 200
     account_id = sandbox.sandbox_account_id
     image = SandboxResource.objects.filter(account_id=account_id, type="image").first()
-    run = alices_run(alice_workspace)
+    run = alices_run(alice_workspace, sandbox.name)
     invitation, invitation_token = invitation_create(
         workspace=alice_workspace, email="dana@example.com", role="member", invited_by=alice
     )
@@ -143,6 +143,9 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
     return {
         ("connections", "pk"): [api_key.pk, sandbox.pk],
         ("runs", "pk"): [run.pk],
+        ("workflows", "pk"): [run.workflow_id],
+        ("workflows", "key"): ["find", "pause"],
+        ("workflows", "number"): [run.version.number],
         ("api", "workflow_id"): [run.workflow_id],  # the JSON API, as alice: no token, 401
         ("api", "run_id"): [run.pk],
         ("workspace", "membership_id"): [
@@ -166,10 +169,16 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
     }
 
 
-def alices_run(workspace: Workspace) -> Run:
+def alices_run(workspace: Workspace, connection_name: str | None = None) -> Run:
     """Return a queued run of a published one-step workflow of the workspace."""
     document = {"name": "Zebra welcome", "steps": [
         {"key": "pause", "action": "builtin.delay", "input": {"seconds": 5}}]}  # fmt: skip
+    if connection_name is not None:  # a Klaviyo step, so the editor's sweep meets a real form
+        find = {"filter": 'equals(email,"a@example.com")'}
+        document["steps"].append(
+            {"key": "find", "action": "KLAVIYO_GET_PROFILES", "connection": connection_name,
+             "input": find}
+        )  # fmt: skip
     workflow, _ = workflow_create(workspace=workspace, user=None, definition=document)
     version = workflow_publish(workflow=workflow, user=None)
     return Run.objects.create(workspace=workspace, workflow=workflow, version=version)

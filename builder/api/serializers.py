@@ -34,7 +34,7 @@ def run_summary_json(run: Run) -> dict[str, Any]:
     return {
         "id": run.pk,
         "workflow": run.workflow_id,
-        "version": run.version.number,
+        "version": run.version.number if run.version else None,
         "status": run.status,
         "trigger": run.trigger_kind,
         "error": run.error or None,

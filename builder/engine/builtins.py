@@ -83,6 +83,8 @@ STOP_IF = Builtin(
         "properties": {
             "condition": {
                 "type": "object",
+                # The editor shows a condition builder here (builder/forms/conditions.py).
+                "x-widget": "condition",
                 "description": "When this holds, the run stops: an all / any group of "
                 "conditions, as in a step's run if.",
                 "examples": [

@@ -41,7 +41,7 @@ from builder.engine.records import (
 )
 from builder.engine.redaction import redact
 from builder.engine.safety import safe_to_repeat
-from builder.models import Run, StepRun, WorkflowVersion
+from builder.models import Run, StepRun
 from builder.queue import run_execute_at, run_execute_soon
 
 logger = logging.getLogger("builder.engine")
@@ -117,12 +117,16 @@ def claim(run_id: int) -> Run | None:
 def _turn_has_come(run: Run) -> bool:
     """Tell whether a queued run may start under its workflow's concurrency limit."""
     limit = run.workflow.max_concurrent_runs
-    if not limit:
-        return True
+    if not limit or run.trigger_kind == Run.Trigger.TEST:
+        return True  # a Test step in the editor neither waits for runs nor holds them up
     # Lock the workflow row so two workers cannot both see a free slot (PostgreSQL); SQLite
     # serializes writers anyway.
     type(run.workflow).objects.select_for_update().filter(pk=run.workflow_id).first()
-    siblings = Run.objects.filter(workflow_id=run.workflow_id).exclude(pk=run.pk)
+    siblings = (
+        Run.objects.filter(workflow_id=run.workflow_id)
+        .exclude(pk=run.pk)
+        .exclude(trigger_kind=Run.Trigger.TEST)
+    )
     if siblings.filter(status__in=Run.IN_PROGRESS).count() >= limit:
         return False
     earlier = siblings.filter(status=Status.QUEUED).filter(
@@ -178,15 +182,17 @@ class Heartbeat:
 
 def execute(run: Run) -> Outcome:
     """Walk the claimed run's steps until it finishes or must wait; record the outcome."""
-    definition = _definition(run.version)
+    definition = _definition(run)
     context = Context(
         trigger=run.trigger_payload,
         run={
             "id": run.pk,
             "started_at": run.started_at.isoformat() if run.started_at else None,
             "workflow_id": run.workflow_id,
-            "version": run.version.number,
+            "version": run.version.number if run.version else None,
         },
+        # A test run's samples stand in for the outputs of the steps above the tested one.
+        steps=dict(run.test_samples) if run.version is None else {},
     )
     # A run's first execution (its first claim) has no steps on record yet.
     existing = _step_runs(run) if run.claim > 1 else {}
@@ -217,11 +223,15 @@ def execute(run: Run) -> Outcome:
 _parsed: dict[tuple[int, datetime], Definition] = {}
 
 
-def _definition(version: WorkflowVersion) -> Definition:
-    """Return the version's parsed steps; versions are immutable, so each is parsed once.
+def _definition(run: Run) -> Definition:
+    """Return the run's parsed steps; versions are immutable, so each is parsed once.
 
-    Keyed by id and publishing time, so a reused id (a restored database) is parsed anew.
+    Keyed by id and publishing time, so a reused id (a restored database) is parsed anew. A test
+    run (no version) carries its own one-step draft.
     """
+    version = run.version
+    if version is None:
+        return parse_definition(run.test_definition or {})[0]
     key = (version.pk, version.published_at)
     if key not in _parsed:
         if len(_parsed) >= 256:

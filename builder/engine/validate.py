@@ -37,9 +37,15 @@ class ConnectionFacts:
 
 
 def validate_definition(
-    document: Any, connections: Mapping[str, ConnectionFacts]
+    document: Any,
+    connections: Mapping[str, ConnectionFacts],
+    scopes: dict[str, Scope] | None = None,
 ) -> tuple[Definition, list[WorkflowProblem]]:
-    """Return the definition as read and every problem with it, errors and warnings."""
+    """Return the definition as read and every problem with it, errors and warnings.
+
+    `scopes`, when given, receives what each step can refer to (the editor's data picker and
+    its chips show those types).
+    """
     definition, problems = parse_definition(document)
     upstream: dict[str, dict[str, Any]] = {}
     keys = [step.key for step in definition.steps]
@@ -50,7 +56,9 @@ def validate_definition(
             later_steps=set(keys[index:]),
             item=None,
         )
-        output = _check_step(step, scope, connections, problems)
+        output, scope = _check_step(step, scope, connections, problems)
+        if scopes is not None:
+            scopes[step.key] = scope
         upstream[step.key] = output
     return definition, problems
 
@@ -83,8 +91,8 @@ def _check_step(
     scope: Scope,
     connections: Mapping[str, ConnectionFacts],
     problems: list[WorkflowProblem],
-) -> dict[str, Any]:
-    """Check one step; return its output schema for the steps below it."""
+) -> tuple[dict[str, Any], Scope]:
+    """Check one step; return its output schema for the steps below it, and its own scope."""
     if step.for_each is not None:
         scope = _for_each_scope(step, scope, problems)
     if step.run_if is not None:
@@ -98,7 +106,7 @@ def _check_step(
         # A for-each step offers the list of its items' data (docs/workflows.md).
         data = output.get("properties", {}).get("data", {})
         output = envelope({"type": "array", "items": data})
-    return output
+    return output, scope
 
 
 def _for_each_scope(step: Step, scope: Scope, problems: list[WorkflowProblem]) -> Scope:

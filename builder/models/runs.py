@@ -37,9 +37,14 @@ class Run(WorkspaceScopedModel):
         WEBHOOK = "webhook", "Webhook"
         KLAVIYO_WEBHOOK = "klaviyo_webhook", "Klaviyo webhook"
         KLAVIYO_POLL = "klaviyo_poll", "Klaviyo polling"
+        #: The editor's Test step: one draft step, with samples standing in for earlier steps.
+        TEST = "test", "Test step"
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
-    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
+    #: The version it runs; None for a test of a draft step (see `test_definition`).
+    version = models.ForeignKey(
+        WorkflowVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     trigger_kind = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
     trigger_payload = models.JSONField(default=dict, blank=True)
@@ -53,6 +58,11 @@ class Run(WorkspaceScopedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     #: Set while a worker holds the run; a stale heartbeat means its worker is gone.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    #: A test run's step key, its one-step draft (workflow format) and the sample outputs of
+    #: the steps above it, which stand in for `steps.<key>` while it runs.
+    test_step = models.CharField(max_length=64, blank=True)
+    test_definition = models.JSONField(null=True, blank=True)
+    test_samples = models.JSONField(default=dict, blank=True)
     #: Bumped on every claim, so a redelivered or stale task message finds it taken.
     claim = models.PositiveIntegerField(default=0)
 

@@ -28,15 +28,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 SECTIONS = {
-    "workflows": {
-        "title": "Workflows",
-        "lead": "Build multi-step workflows out of Klaviyo's 225 actions.",
-        "coming": [
-            "Pick a trigger: manual, schedule or webhook.",
-            "Add steps from the catalog and fill forms generated from each action's schema.",
-            "Map earlier outputs into later inputs, checked before you publish.",
-        ],
-    },
     "runs": {
         "title": "Runs",
         "lead": "Every run of every workflow, live while it runs.",

@@ -84,14 +84,18 @@ def alices_things(alice, alice_workspace, bob, invite) -> dict[tuple[str, str], 
         account_name="Zebra Outlet Inc",
         created_by=alice,
     )
+    run = _alices_run(alice_workspace)
     return {
         ("connections", "pk"): connection.pk,
+        ("workflows", "pk"): run.workflow_id,
+        ("workflows", "key"): "pause",
+        ("workflows", "number"): run.version.number,
         ("workspace", "membership_id"): Membership.objects.get(
             workspace=alice_workspace, user=bob
         ).pk,
         ("workspace", "invitation_id"): invite("dana@example.com")[0].pk,
         ("workspaces", "workspace_id"): alice_workspace.pk,
-        ("runs", "pk"): _alices_run(alice_workspace).pk,
+        ("runs", "pk"): run.pk,
         ("workspace", "token_id"): api_token_create(
             workspace=alice_workspace, name="Zebra CI", user=alice
         )[0].pk,

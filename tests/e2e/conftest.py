@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.conftest import BASE_DIR
+from tests.conftest import BASE_DIR, PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
@@ -88,7 +89,20 @@ def screenshot(page):
 
     def shot(name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret writes style="" on inputs, which an htmx swap would
+        # then copy onto new elements, against the Content-Security-Policy.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return shot
+
+
+@pytest.fixture
+def logged_in(page, alice):
+    """Return the page, logged in as alice (on her empty dashboard)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("empty-dashboard")).to_be_visible()
+    return page

@@ -2,21 +2,9 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Connection
-from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def logged_in(page, alice):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(alice.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("empty-dashboard")).to_be_visible()
-    return page
 
 
 def test_connect_with_an_api_key(logged_in, screenshot, sandbox_key):

@@ -261,7 +261,8 @@ def list_actions(category: str | None = None, query: str | None = None) -> list[
     """Return actions in `category` matching every word of `query`, best matches first.
 
     Both are case-insensitive; the query searches key, title, description and category, so
-    "list" finds "Add Profile To List". Title matches sort before description-only matches.
+    "list" finds "Add Profile To List". The title itself sorts first, then titles that start
+    with the query, then other title matches (shorter first), then description-only matches.
     """
     actions: list[Action] = list(_CATALOG.actions.values())
     if category:
@@ -272,8 +273,18 @@ def list_actions(category: str | None = None, query: str | None = None) -> list[
         return actions
     hits = [a for a in actions if all(word in a.search_text for word in words)]
 
-    def rank(action: Action) -> tuple[int, str]:
+    phrase = " ".join(words)
+
+    def rank(action: Action) -> tuple[int, int, str]:
         title = action.title.lower()
-        return (0 if all(word in title for word in words) else 1, action.key)
+        if title == phrase:
+            tier = 0
+        elif title.startswith(phrase):
+            tier = 1
+        elif all(word in title for word in words):
+            tier = 2
+        else:
+            return (3, 0, action.key)
+        return (tier, len(title), action.key)
 
     return sorted(hits, key=rank)

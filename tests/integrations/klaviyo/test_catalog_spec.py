@@ -7,7 +7,6 @@ Skipped, with the reason, when ../shared is not there (the app itself never need
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from integrations.klaviyo.catalog import (
     execute,
     get_action,
 )
-from integrations.klaviyo.catalog.examples import example_value
+from integrations.klaviyo.catalog.examples import filled_value
 from integrations.klaviyo.catalog.generate.spec import Spec
 from integrations.klaviyo.catalog.generate.speccheck import SpecChecker, filter_problems
 
@@ -95,27 +94,11 @@ def test_the_minimal_input_builds_requests_the_spec_accepts(action, checker):
             )
 
 
-def filled(schema: dict[str, Any], depth: int = 0) -> Any:
-    """Fill every optional property too (not only the required ones)."""
-    if schema.get("examples"):
-        return copy.deepcopy(schema["examples"][0])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next(k for k in kind if k != "null")
-    if "enum" in schema or "anyOf" in schema or depth > 3:
-        return example_value(schema)
-    if kind == "object" and "properties" in schema:
-        return {name: filled(sub, depth + 1) for name, sub in schema["properties"].items()}
-    if kind == "array" and isinstance(schema.get("items"), dict):
-        return [filled(schema["items"], depth + 1)]
-    return example_value(schema)
-
-
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.key)
 def test_a_fully_filled_input_builds_requests_the_spec_accepts(action, checker):
     properties = action.input_schema["properties"]
     params = {
-        name: filled(schema)
+        name: filled_value(schema)
         for name, schema in properties.items()
         if name not in AMBIGUOUS_IN_SPEC and name != action.variant_field
     }

@@ -1,0 +1,244 @@
+"""Write-side functions of the editor: change one part of a workflow's draft and save it.
+
+Each takes the workflow, changes its draft document (the workflow format) and saves it through
+`workflow_update`, so every change is read and checked by the one validator; each returns the
+draft's problems. Step keys name steps in URLs and in references (`steps.<key>`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from django.db import transaction
+
+from builder.engine.builtins import BUILTINS, is_builtin
+from builder.engine.definition import KEY, MAX_STEPS, RESERVED_KEYS, WorkflowProblem
+from builder.engine.references import rename_step
+from builder.models import Run, Workflow
+from builder.queue import run_execute_soon
+from builder.services.workflows import connection_facts, workflow_update
+from integrations.klaviyo.catalog import UnknownAction, get_action
+
+
+class EditRefused(ValueError):
+    """The change cannot be made (an unknown step, a taken key); `str()` says why."""
+
+
+def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = document.get("steps")
+    if not isinstance(steps, list):
+        steps = document["steps"] = []
+    return steps
+
+
+def _document(workflow: Workflow) -> dict[str, Any]:
+    document = copy.deepcopy(workflow.definition) if isinstance(workflow.definition, dict) else {}
+    _steps(document)
+    return document
+
+
+def _index(document: dict[str, Any], key: str) -> int:
+    for index, step in enumerate(_steps(document)):
+        if isinstance(step, dict) and step.get("key") == key:
+            return index
+    raise EditRefused(f"There is no step “{key}” in this workflow any more; reload the page.")
+
+
+def _save(workflow: Workflow, document: dict[str, Any]) -> list[WorkflowProblem]:
+    return workflow_update(workflow=workflow, definition=document)
+
+
+def _free_key(document: dict[str, Any], wanted: str) -> str:
+    taken = {step.get("key") for step in _steps(document) if isinstance(step, dict)}
+    base = re.sub(r"[^a-z0-9_]+", "_", wanted.lower()).strip("_")[:56] or "step"
+    if not base[0].isalpha():
+        base = f"step_{base}"[:56]
+    if base in RESERVED_KEYS:
+        base = f"{base}_step"
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}_{number}", number + 1
+    return key
+
+
+def action_title(action: str) -> str:
+    """Return a step's action in words ("Get Profiles", "Delay")."""
+    if is_builtin(action):
+        builtin = BUILTINS.get(action)
+        return builtin.title if builtin is not None else action
+    try:
+        return get_action(action).title
+    except UnknownAction:
+        return action
+
+
+def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: copy.deepcopy(prop["default"])
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and prop.get("default") is not None
+    }
+
+
+def step_add(*, workflow: Workflow, action: str, position: int | None = None) -> str:
+    """Add a step of `action` at `position` (the end by default); return its key.
+
+    Its input starts with the action's defaults; a Klaviyo action gets the workspace's first
+    usable connection.
+    """
+    document = _document(workflow)
+    steps = _steps(document)
+    if len(steps) >= MAX_STEPS:
+        raise EditRefused(f"A workflow has at most {MAX_STEPS} steps.")
+    step: dict[str, Any] = {"action": action}
+    if is_builtin(action):
+        builtin = BUILTINS.get(action)
+        if builtin is None:
+            raise EditRefused(f"There is no built-in step {action!r}.")
+        step["key"] = _free_key(document, action.split(".", 1)[1])
+        step["input"] = _defaults(builtin.input_schema)
+    else:
+        try:
+            found = get_action(action)
+        except UnknownAction as error:
+            raise EditRefused(str(error)) from error
+        step["action"] = found.key
+        step["key"] = _free_key(document, found.key.removeprefix("KLAVIYO_"))
+        usable = [
+            f.name for f in connection_facts(workflow.workspace).values() if not f.unusable_reason
+        ]
+        if usable:
+            step["connection"] = usable[0]
+        step["input"] = _defaults(found.input_schema)
+    step["name"] = action_title(step["action"])
+    at = len(steps) if position is None else max(0, min(position, len(steps)))
+    steps.insert(at, {"key": step.pop("key"), **step})
+    _save(workflow, document)
+    return steps[at]["key"]
+
+
+def step_replace(*, workflow: Workflow, key: str, step: dict[str, Any]) -> list[WorkflowProblem]:
+    """Put `step` (a step of the workflow format, its key unchanged) in place of step `key`."""
+    document = _document(workflow)
+    _steps(document)[_index(document, key)] = {**step, "key": key}
+    return _save(workflow, document)
+
+
+def step_move(*, workflow: Workflow, key: str, offset: int) -> list[WorkflowProblem]:
+    """Move step `key` up (offset -1) or down (+1); at either end it stays."""
+    document = _document(workflow)
+    steps = _steps(document)
+    index = _index(document, key)
+    target = max(0, min(len(steps) - 1, index + offset))
+    steps.insert(target, steps.pop(index))
+    return _save(workflow, document)
+
+
+def step_order(*, workflow: Workflow, keys: list[str]) -> list[WorkflowProblem]:
+    """Put the steps in the order of `keys` (every key once, as after a drag)."""
+    document = _document(workflow)
+    steps = _steps(document)
+    by_key = {step.get("key"): step for step in steps if isinstance(step, dict)}
+    if sorted(keys) != sorted(k for k in by_key if isinstance(k, str)) or len(keys) != len(steps):
+        raise EditRefused("The steps changed meanwhile; reload the page and drag again.")
+    document["steps"] = [by_key[key] for key in keys]
+    return _save(workflow, document)
+
+
+def step_duplicate(*, workflow: Workflow, key: str) -> str:
+    """Put a copy of step `key` right below it; return the copy's key."""
+    document = _document(workflow)
+    steps = _steps(document)
+    index = _index(document, key)
+    copied = copy.deepcopy(steps[index])
+    copied["key"] = _free_key(document, key)
+    if copied.get("name"):
+        copied["name"] = f"{copied['name']} (copy)"
+    steps.insert(index + 1, copied)
+    _save(workflow, document)
+    return copied["key"]
+
+
+def step_delete(*, workflow: Workflow, key: str) -> list[WorkflowProblem]:
+    """Remove step `key`; references to it become problems the validator names."""
+    document = _document(workflow)
+    _steps(document).pop(_index(document, key))
+    return _save(workflow, document)
+
+
+def step_rename(*, workflow: Workflow, key: str, new_key: str) -> list[WorkflowProblem]:
+    """Give step `key` the key `new_key` and rewrite every reference to it."""
+    new_key = new_key.strip()
+    document = _document(workflow)
+    index = _index(document, key)
+    if new_key == key:
+        return _save(workflow, document)
+    if not KEY.match(new_key) or new_key in RESERVED_KEYS:
+        raise EditRefused(
+            "A key is lowercase letters, digits and _, starting with a letter (at most 64), "
+            f"and not one of {', '.join(sorted(RESERVED_KEYS))}."
+        )
+    if any(isinstance(s, dict) and s.get("key") == new_key for s in _steps(document)):
+        raise EditRefused(f"Another step already has the key “{new_key}”.")
+    steps = _steps(document)
+    steps[index]["key"] = new_key
+    document["steps"] = [
+        {**step, **{k: rename_step(v, key, new_key) for k, v in step.items() if k != "key"}}
+        if isinstance(step, dict)
+        else step
+        for step in steps
+    ]
+    return _save(workflow, document)
+
+
+def trigger_replace(*, workflow: Workflow, input_schema: dict[str, Any]) -> list[WorkflowProblem]:
+    """Give the manual trigger these input fields (a JSON Schema of an object)."""
+    document = _document(workflow)
+    trigger = document.get("trigger") if isinstance(document.get("trigger"), dict) else {}
+    document["trigger"] = {
+        **trigger,
+        "type": trigger.get("type", "manual"),
+        "input_schema": input_schema,
+    }
+    return _save(workflow, document)
+
+
+def settings_replace(
+    *, workflow: Workflow, name: str, description: str, max_concurrent_runs: int
+) -> list[WorkflowProblem]:
+    """Change the workflow's name, description and concurrency limit."""
+    document = _document(workflow)
+    document.update(name=name, description=description, max_concurrent_runs=max_concurrent_runs)
+    return _save(workflow, document)
+
+
+# --- Test step ---------------------------------------------------------------------------------
+
+
+def step_test_start(
+    *,
+    workflow: Workflow,
+    key: str,
+    trigger: dict[str, Any],
+    samples: dict[str, Any],
+) -> Run:
+    """Run only step `key` of the draft now, through the worker, with `samples` standing in for
+    the outputs of the steps above it and `trigger` for the trigger's data. Return the run."""
+    document = _document(workflow)
+    step = _steps(document)[_index(document, key)]
+    one_step = {**document, "steps": [step]}
+    with transaction.atomic():
+        run = Run.objects.create(
+            workspace_id=workflow.workspace_id,
+            workflow=workflow,
+            version=None,
+            trigger_kind=Run.Trigger.TEST,
+            trigger_payload=trigger,
+            test_step=key,
+            test_definition=one_step,
+            test_samples=samples,
+        )
+        transaction.on_commit(lambda: run_execute_soon(run.pk))
+    return run
