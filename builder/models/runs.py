@@ -72,6 +72,12 @@ class Run(WorkspaceScopedModel):
             models.Index(fields=["workspace", "-created_at"], name="run_by_workspace"),
             models.Index(fields=["workflow", "-created_at"], name="run_by_workflow"),
             models.Index(fields=["status", "heartbeat_at"], name="run_by_status"),
+            # The editor's samples: a workflow's latest test runs, however many runs it has.
+            models.Index(
+                fields=["workflow", "-id"],
+                name="run_tests_by_workflow",
+                condition=models.Q(trigger_kind="test"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -109,9 +109,15 @@ def workflow_publish(*, workflow: Workflow, user: User | None) -> WorkflowVersio
     return version
 
 
+def _in_format_order(document: Any) -> dict[str, Any]:
+    # PostgreSQL's jsonb keeps no key order; what was stored is a written-out definition, so
+    # reading and writing it again gives the same document with its keys in the format's order.
+    return parse_definition(document)[0].to_document()
+
+
 def workflow_export(*, workflow: Workflow) -> dict[str, Any]:
     """Return the draft in the workflow format: connections by name, no secret anywhere."""
-    return dict(workflow.definition)
+    return _in_format_order(workflow.definition)
 
 
 # --- The workflow pages: new, duplicate, delete, enable, import, versions ----------------------
@@ -191,7 +197,7 @@ def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> None:
 
 def workflow_version_export(*, version: WorkflowVersion) -> dict[str, Any]:
     """Return a published version in the workflow format: connections by name, no secret."""
-    return dict(version.definition)
+    return _in_format_order(version.definition)
 
 
 class WorkflowFileRefused(ValueError):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -59,7 +58,7 @@ from builder.services.workflows import (
     workflow_publish,
     workflow_validate,
 )
-from builder.strictjson import JsonRefused, loads
+from builder.strictjson import JsonRefused, loads, text_problem
 from builder.workspaces import get_for_workspace_or_404, workspace_required
 from integrations.klaviyo.catalog import UnknownAction, get_action, list_actions
 
@@ -110,28 +109,25 @@ def _action_facts(action: str) -> tuple[str, str, tuple[str, ...]]:
 
 
 def samples_of(workflow: Workflow) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Return each step's last successful test output by key, and the last test's trigger data."""
+    """Return each step's last successful test output by key, and the last test's trigger data.
+
+    Looks at the workflow's latest 100 tests (an index of its own keeps this quick however many
+    runs the workflow has).
+    """
+    tests = Run.objects.filter(workflow=workflow, trigger_kind=Run.Trigger.TEST).order_by("-pk")
+    tested = dict(tests.values_list("pk", "test_step")[:100])
     outputs = (
         StepRun.objects.filter(
-            run__workflow=workflow,
-            run__trigger_kind=Run.Trigger.TEST,
-            step_key=F("run__test_step"),
-            status=StepRun.Status.SUCCEEDED,
-            item_index__isnull=True,
+            run_id__in=tested, status=StepRun.Status.SUCCEEDED, item_index__isnull=True
         )
         .order_by("-run_id")
-        .values_list("step_key", "output")[:500]
+        .values_list("run_id", "step_key", "output")
     )
     samples: dict[str, Any] = {}
-    for key, output in outputs:
-        if output is not None:
+    for run_id, key, output in outputs:
+        if key == tested[run_id] and output is not None:
             samples.setdefault(key, output)
-    trigger = (
-        Run.objects.filter(workflow=workflow, trigger_kind=Run.Trigger.TEST)
-        .order_by("-pk")
-        .values_list("trigger_payload", flat=True)
-        .first()
-    )
+    trigger = tests.values_list("trigger_payload", flat=True).first() if tested else None
     return samples, trigger
 
 
@@ -361,6 +357,20 @@ def _card(request: HttpRequest, editor: Editor, key: str, status: int = 200) -> 
     return render(request, "editor/_step_render.html", context, status=status)
 
 
+def _unstorable(data: Any) -> list[tuple[str | None, FieldError]]:
+    """Return an error for each posted text the database cannot store (a NUL, a lone surrogate)."""
+    errors = []
+    for name in data:
+        for value in data.getlist(name):
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                pointer = "/" + name.split("/", 1)[1] if "/" in name else f"/{name}"
+                if name.startswith("in/"):
+                    pointer = "/input" + pointer
+                errors.append((None, FieldError(pointer, f"This text {problem}; remove it.")))
+    return errors
+
+
 def _answer(
     request: HttpRequest,
     workflow: Workflow,
@@ -402,7 +412,7 @@ def _answer(
 def workflow_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the workflow's name, description and concurrency limit."""
     workflow = _workflow(request, pk)
-    errors: list[tuple[str | None, FieldError]] = []
+    errors = _unstorable(request.POST)
     limit_text = request.POST.get("max_concurrent_runs", "0").strip() or "0"
     limit = int(limit_text) if limit_text.isdigit() and len(limit_text) < 7 else None
     if limit is None:
@@ -423,9 +433,10 @@ def trigger_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the manual trigger's input fields from the field builder."""
     workflow = _workflow(request, pk)
     schema, found = read_trigger_fields(request.POST)
-    if not found:
+    errors = _unstorable(request.POST) + [(None, e) for e in found]
+    if not errors:
         trigger_replace(workflow=workflow, input_schema=schema)
-    return _answer(request, workflow, errors=[(None, e) for e in found])
+    return _answer(request, workflow, errors=errors)
 
 
 @require_POST
@@ -457,6 +468,7 @@ def run_now(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         value, errors = read_form(schema, request.POST, request.FILES)
+        errors += [e for _, e in _unstorable(request.POST)]
         problems = [WorkflowProblem(None, e.pointer, e.message) for e in errors]
         if not problems:
             try:
@@ -647,11 +659,12 @@ def step_save(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         _input_schema(str(doc.get("action", ""))), request.POST, request.FILES
     )
     step, setting_errors = read_settings(request.POST, doc)
-    errors = input_errors + setting_errors
+    errors = [(key, e) for _, e in _unstorable(request.POST)]
+    errors += [(key, e) for e in input_errors + setting_errors]
     if not errors:
         step["input"] = value
         step_replace(workflow=workflow, key=key, step=step)
-    return _answer(request, workflow, key=key, errors=[(key, e) for e in errors])
+    return _answer(request, workflow, key=key, errors=errors)
 
 
 @require_safe
@@ -727,7 +740,7 @@ def step_test(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             trigger_schema, request.POST, request.FILES, prefix="sample", pointer="/test/trigger"
         )
         samples, more = _read_samples(request, workflow, key, editor.samples)
-        errors += more
+        errors += more + [e for _, e in _unstorable(request.POST)]
         if errors:
             return _answer(request, workflow, key=key, errors=[(key, e) for e in errors])
         run = step_test_start(workflow=workflow, key=key, trigger=trigger, samples=samples)

@@ -28,10 +28,18 @@
 
   // --- autosave --------------------------------------------------------------------------
   const dirty = new Set();
-  let pending = 0;
+  // Requests in flight, by XMLHttpRequest: htmx's own afterRequest event is dispatched on the
+  // element that asked, which a swap may have taken out of the page, so it would never arrive.
+  const inflight = new Set();
   const waiters = [];
+  const busy = () => {
+    dirty.forEach((form) => {
+      if (!form.isConnected) dirty.delete(form); // replaced by a re-rendered card
+    });
+    return dirty.size > 0 || inflight.size > 0;
+  };
   const settle = () => {
-    if (dirty.size === 0 && pending === 0) {
+    if (!busy()) {
       while (waiters.length) waiters.shift()();
     }
   };
@@ -51,20 +59,19 @@
   });
   document.addEventListener("htmx:beforeRequest", (event) => {
     const form = autosaveForm(event.detail.elt);
-    if (form) {
-      dirty.delete(form);
-      pending += 1;
-      saveState("Saving…", "saving");
-    }
-  });
-  document.addEventListener("htmx:afterRequest", (event) => {
-    if (autosaveForm(event.detail.elt)) {
-      pending = Math.max(0, pending - 1);
-      if (!event.detail.successful && event.detail.xhr && event.detail.xhr.status !== 400) {
+    if (!form) return;
+    const xhr = event.detail.xhr;
+    dirty.delete(form);
+    inflight.add(xhr);
+    saveState("Saving…", "saving");
+    xhr.addEventListener("loadend", () => {
+      inflight.delete(xhr);
+      if (xhr.status === 0 || xhr.status >= 500) {
         saveState("Not saved: the server did not answer; your changes are still here.", "error");
+        dirty.add(form);
       }
       settle();
-    }
+    });
   });
   // A 400 answer carries the form's errors: show it like any other answer.
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -74,7 +81,7 @@
     }
   });
   window.addEventListener("beforeunload", (event) => {
-    if (dirty.size || pending) {
+    if (busy()) {
       event.preventDefault();
       event.returnValue = "";
     }
@@ -90,22 +97,24 @@
     const form = event.target;
     if (!form.matches("form[data-flush]") || form.hasAttribute("hx-post")) return;
     if (event.defaultPrevented) return; // a data-confirm said no
-    if (dirty.size || pending) {
+    if (busy()) {
       event.preventDefault();
-      flush(() => form.submit());
+      // Submit again once saved, with the button that was pressed (the picker's action).
+      const submitter = event.submitter;
+      flush(() => form.requestSubmit(submitter && submitter.form === form ? submitter : undefined));
+      return;
     }
-    dirty.clear(); // the page is about to be left on purpose
   });
   document.addEventListener("htmx:confirm", (event) => {
     const form = event.detail.elt;
-    if (form.matches && form.matches("form[data-flush]") && (dirty.size || pending)) {
+    if (form.matches && form.matches("form[data-flush]") && busy()) {
       event.preventDefault();
       flush(() => event.detail.issueRequest());
     }
   });
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[data-flush-link]");
-    if (link && (dirty.size || pending)) {
+    if (link && busy()) {
       event.preventDefault();
       flush(() => {
         window.location.href = link.href;

@@ -249,3 +249,16 @@ def test_an_uploaded_image_is_stored_base64(client_for, alice, workflow):
     workflow.refresh_from_db()
     saved = next(s for s in workflow.definition["steps"] if s["key"] == step)
     assert saved["input"]["file"] == TINY_PNG_BASE64
+
+
+def test_text_the_database_cannot_store_is_refused_not_saved(client_for, alice, workflow):
+    client = client_for(alice)
+    save = reverse("workflow_save", args=[workflow.pk])
+    response = client.post(save, {"name": "VIP\x00 welcome"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    step = reverse("step_save", args=[workflow.pk, "find"])
+    assert client.post(step, {"in/filter": "x\x00"}, HTTP_HX_REQUEST="true").status_code == 400
+    workflow.refresh_from_db()
+    assert workflow.name == "VIP welcome"
+    assert "\x00" not in str(workflow.definition)

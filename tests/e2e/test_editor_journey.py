@@ -305,9 +305,9 @@ def test_steps_reorder_by_drag_and_by_move_buttons(logged_in, alice, alice_works
     page.mouse.down()
     for i in range(1, 21):
         page.mouse.move(handle["x"] + 4, handle["y"] + (top["y"] - handle["y"]) * i / 20 - 4)
-    page.mouse.up()
+    with page.expect_navigation():  # the new order is saved, then the page reloads
+        page.mouse.up()
     expect(cards.first).to_have_attribute("data-key", "c")
-    page.wait_for_load_state("load")
     workflow.refresh_from_db()
     assert [s["key"] for s in workflow.definition["steps"]] == ["c", "a", "b"]
 
