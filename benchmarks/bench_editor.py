@@ -197,8 +197,8 @@ def main() -> int:
         from django.urls import reverse
 
         from builder.forms.schema import FormRenderer
+        from builder.selectors import search_steps
         from builder.services.workflows import workflow_validate
-        from builder.views.editor import search_steps
         from integrations.klaviyo.catalog import all_actions, example_input
         from integrations.klaviyo.catalog.examples import filled_value
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from builder.models import ApiToken, Invitation, Membership, Run, User, Workflow, Workspace
+from builder.engine.builtins import BUILTINS
+from builder.engine.kinds import BUILTIN_CATEGORY
+from builder.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Run,
+    StepRun,
+    User,
+    Workflow,
+    Workspace,
+)
+from integrations.klaviyo.catalog import list_actions
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -117,3 +130,64 @@ def workflow_rows(workspace: Workspace, *, now: datetime | None = None) -> list[
         )
         for workflow in workflows
     ]
+
+
+def samples_of(workflow: Workflow) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Return each step's last successful test output by key, and the last test's trigger data.
+
+    Looks at the workflow's latest 100 tests (an index of its own keeps this quick however many
+    runs the workflow has).
+    """
+    tests = Run.objects.filter(workflow=workflow, trigger_kind=Run.Trigger.TEST).order_by("-pk")
+    tested = dict(tests.values_list("pk", "test_step")[:100])
+    outputs = (
+        StepRun.objects.filter(
+            run_id__in=tested, status=StepRun.Status.SUCCEEDED, item_index__isnull=True
+        )
+        .order_by("-run_id")
+        .values_list("run_id", "step_key", "output")
+    )
+    samples: dict[str, Any] = {}
+    for run_id, key, output in outputs:
+        if key == tested[run_id] and output is not None:
+            samples.setdefault(key, output)
+    trigger = tests.values_list("trigger_payload", flat=True).first() if tested else None
+    return samples, trigger
+
+
+def search_steps(query: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Return the built-in steps and actions matching `query`, best first, grouped by category
+    (a category shows where its best match ranks)."""
+    words = query.lower().split()
+    found = [
+        {
+            "key": b.key,
+            "title": b.title,
+            "summary": b.description,
+            "side_effect": b.side_effect,
+            "category": BUILTIN_CATEGORY,
+        }
+        for b in BUILTINS.values()
+        if all(w in f"{b.key} {b.title} {b.description}".lower() for w in words)
+    ]
+    found += [
+        {
+            "key": a.key,
+            "title": a.title,
+            "summary": _summary(a.description),
+            "side_effect": a.side_effect,
+            "category": a.category,
+        }
+        for a in list_actions(query=query or None)
+    ]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in found:
+        groups.setdefault(item["category"], []).append(item)
+    return list(groups.items())
+
+
+def _summary(description: str) -> str:
+    """Return the first sentence of an action's description, without its rate-limit notes."""
+    text = description.split("*Rate limits", 1)[0].split("**Scopes", 1)[0].strip()
+    first = text.split(". ", 1)[0].strip().rstrip(".")
+    return first if len(first) <= 140 else first[:137] + "…"

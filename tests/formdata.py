@@ -124,3 +124,30 @@ def unlabelled_controls(html: str) -> list[str]:
     return [
         ident for ident, inside in parser.controls if not inside and ident not in parser.label_for
     ]
+
+
+def duplicate_ids(html: str) -> list[str]:
+    """Return the ids used more than once in `html` (outside <template>s), each label's target
+    being ambiguous otherwise."""
+    parser = _Ids()
+    parser.feed(html)
+    parser.close()
+    return sorted(ident for ident, count in parser.counts.items() if count > 1)
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.counts: dict[str, int] = {}
+        self.template_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "template":
+            self.template_depth += 1
+        ident = dict(attrs).get("id")
+        if ident and not self.template_depth:
+            self.counts[ident] = self.counts.get(ident, 0) + 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "template":
+            self.template_depth -= 1

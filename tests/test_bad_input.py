@@ -146,6 +146,7 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
         ("workflows", "pk"): [run.workflow_id],
         ("workflows", "key"): ["find", "pause"],
         ("workflows", "number"): [run.version.number],
+        ("workflows", "run_id"): [run.pk],
         ("api", "workflow_id"): [run.workflow_id],  # the JSON API, as alice: no token, 401
         ("api", "run_id"): [run.pk],
         ("workspace", "membership_id"): [

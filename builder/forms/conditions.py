@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from django.utils.safestring import SafeString, mark_safe
+
 from builder.engine.conditions import OPERATORS
 from builder.strictjson import JsonRefused, loads
 
@@ -167,7 +169,7 @@ def _row(prefix: str, ident: str, pointer: str, index: Any, row: ConditionRow | 
 
 def render_condition(
     group: Any, *, prefix: str, ident: str, pointer: str, legend: str, always: str = ""
-) -> str:
+) -> SafeString:
     """Return the condition builder's HTML for `group`, its controls named below `prefix`.
 
     `always` names the choice of no condition ("Always run"); without it one is needed. Built
@@ -203,7 +205,7 @@ def render_condition(
             f"<template>{_row(prefix, ident_e, rows_pointer, '__i__', None)}</template>"
             '<button type="button" class="btn btn-small" data-add-row>Add condition</button></div>'
         )
-    return (
+    return mark_safe(  # noqa: S308 - every value is escaped above
         f'<fieldset class="field condition" data-pointer="{escape(pointer)}" id="{ident_e}">'
         f"<legend>{escape(legend)}</legend>"
         f'<div class="control"><label class="visually-hidden" for="{ident_e}-mode">When to run'

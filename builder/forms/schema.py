@@ -1,224 +1,41 @@
-"""Render an HTML form from a JSON Schema, and read the posted form back into a value.
+"""Render an HTML form from a JSON Schema (the editor's step inputs, Run now's trigger fields).
 
-The editor shows every action's input this way, and Run now the trigger's fields. Both halves
-decide the widget from the schema alone (plus markers the form posts, such as `~json`), so what
-one renders the other reads: a round trip stores exactly the value the form was filled with.
-
-Each control's name is a JSON pointer below a prefix (`in/list_id`, `in/profile_ids/0`); the
-segments starting with `~` are the form's own (`~json` a JSON box, `~k`/`~v` key–value rows,
-`~branch` the chosen alternative, `~file` an upload, `~set` a group of checkboxes). A value that
-is exactly one reference (`{{ steps.find.data.data[0].id }}`) is kept as that text in any field:
-the validator checks it against the field's type.
-
-HTML is built with f-strings and `escape` rather than templates: the largest action forms have
-hundreds of fields, and must render in a few milliseconds (benchmarks/bench_editor.py).
+`builder.forms.reading` reads the posted form back; `builder.forms.widgets` decides each
+field's widget for both. HTML is built with f-strings and `escape` rather than templates: the
+largest action forms have hundreds of fields, and must render in a few milliseconds
+(benchmarks/bench_editor.py).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 from jsonschema import Draft202012Validator
 
-from builder.engine.references import TemplateSyntaxError, parse_template
-from builder.engine.schemas import branches, json_type, kinds, without_null
-from builder.forms.conditions import read_condition, render_condition
-from builder.strictjson import JsonRefused, loads
+from builder.engine.schemas import json_type, kinds
+from builder.forms.conditions import render_condition
+from builder.forms.widgets import (
+    MISSING,
+    Chip,
+    concrete,
+    enum_of,
+    field_id,
+    is_reference,
+    label_of,
+    simple,
+    text_of,
+    token,
+    widget_of,
+)
 
-MAX_DEPTH = 4
-#: A property whose form would have more fields than this is edited as JSON instead.
-MAX_FIELDS = 60
-#: Arrays of choices with at most this many options are a group of checkboxes.
-MAX_CHECKBOXES = 60
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_DATETIME_LOCAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$")
 _DATETIME_UTC = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)Z$")
-_INTEGER = re.compile(r"^-?\d{1,30}$")
-_NUMBER = re.compile(r"^-?\d{1,30}(\.\d{1,30})?([eE][-+]?\d{1,3})?$")
 _TEXTAREA_NAMES = re.compile(r"(html|body|content|message|definition|text|description)")
 _INPUT_TYPES = {"email": "email", "uri": "url", "date": "date"}
-_ACRONYMS = {"id": "ID", "ids": "IDs", "url": "URL", "uri": "URI", "sms": "SMS", "api": "API"}
-
-MISSING: Any = object()
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """A posted value that cannot be read (not a number, not JSON); `pointer` names the field."""
-
-    pointer: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Chip:
-    """What a reference in a field stands for: its source, its type and a sample value."""
-
-    label: str
-    type: str
-    sample: str = ""
-
-
-def label_of(name: str, schema: Mapping[str, Any] | None = None) -> str:
-    """Return a field's label: its schema title, or its name in words ("list_id" → "List ID")."""
-    if schema and isinstance(schema.get("title"), str) and schema["title"]:
-        return schema["title"]
-    words = [_ACRONYMS.get(word, word) for word in re.split(r"[_\s]+", str(name)) if word]
-    if not words:
-        return str(name)
-    first = words[0]
-    return " ".join([first[:1].upper() + first[1:], *words[1:]])
-
-
-def is_reference(value: Any) -> bool:
-    """Tell whether `value` is text holding exactly one reference and nothing else."""
-    if not isinstance(value, str) or "{{" not in value:
-        return False
-    stripped = value.strip()
-    if not (stripped.startswith("{{") and stripped.endswith("}}")):
-        return False
-    try:
-        return parse_template(stripped).is_single_reference
-    except TemplateSyntaxError:
-        return False
-
-
-def field_id(prefix: str, pointer: str) -> str:
-    """Return an HTML id for the field at `pointer` (unique within the page for a prefix)."""
-    return prefix + re.sub(r"[^A-Za-z0-9_-]", "_", pointer.replace("/", "-"))
-
-
-def _token(name: str) -> str:
-    return str(name).replace("~", "~0").replace("/", "~1")
-
-
-def _untoken(segment: str) -> str:
-    return segment.replace("~1", "/").replace("~0", "~")
-
-
-# --- what widget a schema gets --------------------------------------------------------------
-
-
-_MEMO: dict[tuple[str, int, int], tuple[Any, Any]] = {}
-
-
-def _memo(kind: str, schema: Any, depth: int, compute: Callable[[], Any]) -> Any:
-    """Remember `compute()` for this very schema object (the catalog's schemas live as long as
-    the process). The entry holds the schema, so its id cannot be reused while it is there."""
-    key = (kind, id(schema), depth)
-    entry = _MEMO.get(key)
-    if entry is not None and entry[0] is schema:
-        return entry[1]
-    if len(_MEMO) > 100_000:
-        _MEMO.clear()
-    result = compute()
-    _MEMO[key] = (schema, result)
-    return result
-
-
-def _concrete(schema: Any) -> list[dict]:
-    """Return the schema's non-null alternatives, null taken out of each."""
-    return _memo("concrete", schema, 0, lambda: [without_null(b) for b in branches(schema)])
-
-
-def _simple(schema: Any) -> dict | None:
-    """Return the one alternative of a schema that has one (a nullable field has one)."""
-    options = _concrete(schema)
-    return options[0] if len(options) == 1 else None
-
-
-def _enum(schema: dict) -> list | None:
-    values = schema.get("enum")
-    if "const" in schema:
-        values = [schema["const"]]
-    if isinstance(values, list):
-        values = [value for value in values if value is not None]
-        return values or None
-    return None
-
-
-def widget_of(schema: Any, depth: int = 0) -> str:
-    """Return the widget for a schema: text, number, integer, boolean, enum, file, rows,
-    checkset, items, object, pairs, choice or json."""
-    return _memo("widget", schema, depth, lambda: _widget_of(schema, depth))
-
-
-def _widget_of(schema: Any, depth: int) -> str:
-    one = _simple(schema)
-    if one is not None and one.get("x-widget") == "condition":
-        return "condition"  # a condition group (builtin.stop_if): the run-if builder
-    if one is None:
-        options = _concrete(schema)
-        if not options:
-            return "json"
-        if len({frozenset(kinds(option) or {"any"}) for option in options}) == 1 and all(
-            (kinds(option) or set()) <= {"string"} for option in options
-        ):
-            return "text"  # alternatives of text (formats) read as text
-        return "choice" if depth < MAX_DEPTH else "json"
-    if one.get("contentEncoding") == "base64":
-        return "file"
-    if _enum(one) is not None:
-        return "enum"
-    found = kinds(one)
-    if found is None or len(found) != 1:
-        return "text" if found == {"string", "number"} else "json"
-    kind = next(iter(found))
-    if kind in ("string", "integer", "number", "boolean"):
-        return {"string": "text"}.get(kind, kind)
-    if depth >= MAX_DEPTH or _size(one) > MAX_FIELDS:
-        return "json"
-    if kind == "array":
-        items = one.get("items")
-        item_widget = widget_of(items, depth + 1) if isinstance(items, dict) else "json"
-        if item_widget in ("text", "number", "integer", "boolean"):
-            return "rows"
-        if item_widget == "enum":
-            options = _enum(_simple(items) or {}) or []
-            return "checkset" if len(options) <= MAX_CHECKBOXES else "rows"
-        if item_widget == "object":
-            return "items"
-        return "json"
-    if one.get("properties"):
-        return "object"
-    return "pairs" if _string_values(one) else "json"
-
-
-def _string_values(schema: dict) -> bool:
-    extra = schema.get("additionalProperties", True)
-    if extra is True or extra == {}:
-        return True
-    return isinstance(extra, dict) and (kinds(without_null(extra)) or set()) <= {"string"}
-
-
-def _size(schema: dict) -> int:
-    """Return about how many fields a form for the schema would have (capped above MAX_FIELDS)."""
-    return _memo("size", schema, 0, lambda: _count_fields(schema))
-
-
-def _count_fields(schema: dict) -> int:
-    total = 0
-    stack: list[tuple[Any, int]] = [(schema, 0)]
-    while stack and total <= MAX_FIELDS:
-        node, depth = stack.pop()
-        if not isinstance(node, dict) or depth > MAX_DEPTH:
-            total += 1
-            continue
-        for option in _concrete(node):
-            properties = option.get("properties") or {}
-            total += len(properties) or 1
-            stack.extend((child, depth + 1) for child in properties.values())
-            if isinstance(option.get("items"), dict):
-                stack.append((option["items"], depth + 1))
-    return total
-
 
 # --- rendering ------------------------------------------------------------------------------
 
@@ -231,16 +48,6 @@ def _attrs(**values: Any) -> str:
         name = name.rstrip("_").replace("_", "-")
         out.append(f" {name}" if value is True else f' {name}="{escape(str(value))}"')
     return "".join(out)
-
-
-def _text(value: Any) -> str:
-    if value is None or value is MISSING:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 class FormRenderer:
@@ -274,10 +81,8 @@ class FormRenderer:
         value = value if isinstance(value, dict) else {}
         schema = dict(schema)
         properties = schema.get("properties") or {}
-        if not properties:
-            if widget_of(schema) == "pairs":
-                return mark_safe(self._pairs("", schema, value, "Fields", required=False))  # noqa: S308
-            return mark_safe(self._field("", schema, value or MISSING, "Input", False, 0))  # noqa: S308
+        if not properties:  # a free-form input: name–value rows, or JSON when not all text
+            return mark_safe(self._field("", schema, value or MISSING, "Fields", False, 0))  # noqa: S308
         required = set(schema.get("required") or ())
         groups = _alternatives(schema)
         in_groups = {name for group in groups for name in group}
@@ -315,9 +120,9 @@ class FormRenderer:
         return f'<fieldset class="alternatives"><legend>Choose how</legend>{options}</fieldset>'
 
     def _property(self, name: str, schema: Any, parent: dict, required: bool, depth: int) -> str:
-        token = _token(name)
+        segment = token(name)
         value = parent.get(name, MISSING) if isinstance(parent, dict) else MISSING
-        return self._field(token, schema, value, label_of(name, schema), required, depth)
+        return self._field(segment, schema, value, label_of(name, schema), required, depth)
 
     # One field --------------------------------------------------------------------------------
 
@@ -325,7 +130,7 @@ class FormRenderer:
         self, path: str, schema: Any, value: Any, label: str, required: bool, depth: int
     ) -> str:
         widget = widget_of(schema, depth)
-        one = _simple(schema) or {}
+        one = simple(schema) or {}
         if is_reference(value) and widget not in ("text", "file"):
             return self._mapped(path, schema, value, label, required, widget)
         if widget == "object":
@@ -411,23 +216,23 @@ class FormRenderer:
             f'<button type="button" class="btn btn-small" data-unmap="{ident}">'
             "Remove mapping</button>"
         )
-        return self._wrap(pointer, ident, "mapped", label, required, _simple(schema) or {}, control)
+        return self._wrap(pointer, ident, "mapped", label, required, simple(schema) or {}, control)
 
     def _placeholder(self, schema: dict) -> str | None:
         examples = schema.get("examples")
         if isinstance(examples, list) and examples and not isinstance(examples[0], dict | list):
-            return f"e.g. {_text(examples[0])}"
+            return f"e.g. {text_of(examples[0])}"
         if schema.get("default") is not None:
-            return f"Default: {_text(schema['default'])}"
+            return f"Default: {text_of(schema['default'])}"
         return None
 
     def _scalar(
         self, path: str, widget: str, schema: dict, value: Any, label: str, required: bool
     ) -> str:
         name, pointer, ident = self._names(path)
-        text = _text(value)
+        text = text_of(value)
         if widget == "enum":
-            control = self._select(name, ident, _enum(schema) or [], value, schema)
+            control = self._select(name, ident, enum_of(schema) or [], value, schema)
         elif widget == "boolean":
             control = self._select(name, ident, [True, False], value, schema)
         elif widget == "file":
@@ -487,13 +292,13 @@ class FormRenderer:
 
     def _select(self, name: str, ident: str, options: list, value: Any, schema: dict) -> str:
         default = schema.get("default")
-        blank = "—" if default is None else f"— default: {_text(default)} —"
+        blank = "—" if default is None else f"— default: {text_of(default)} —"
         rows = [f'<option value="">{escape(blank)}</option>']
-        chosen = _text(value) if value is not MISSING else None
+        chosen = text_of(value) if value is not MISSING else None
         if value is not MISSING and value not in options and not is_reference(value):
             options = [*options, value]  # keep an unknown value visible; the validator names it
         for option in options:
-            text = _text(option)
+            text = text_of(option)
             shown = (
                 {True: "Yes", False: "No"}.get(option, text) if isinstance(option, bool) else text
             )
@@ -528,19 +333,19 @@ class FormRenderer:
             )
             + f">{escape(text)}</textarea>"
         )
-        return self._wrap(pointer, ident, "json", label, required, _simple(schema) or {}, control)
+        return self._wrap(pointer, ident, "json", label, required, simple(schema) or {}, control)
 
     def _object(
         self, path: str, schema: dict, value: Any, label: str, required: bool, depth: int
     ) -> str:
-        _, pointer, ident = self._names(path)
+        name, pointer, ident = self._names(path)
         value = value if isinstance(value, dict) else {}
         needed = set(schema.get("required") or ())
         properties = schema.get("properties") or {}
         order = [n for n in properties if n in needed] + [n for n in properties if n not in needed]
         inner = "".join(
             self._field(
-                f"{path}/{_token(n)}" if path else _token(n),
+                f"{path}/{token(n)}" if path else token(n),
                 properties[n],
                 value.get(n, MISSING),
                 label_of(n, properties[n]),
@@ -549,6 +354,7 @@ class FormRenderer:
             )
             for n in order
         )
+        inner += _map_slot(name)
         return self._wrap(pointer, ident, "object", label, required, schema, inner, fieldset=True)
 
     def _rows(
@@ -569,10 +375,10 @@ class FormRenderer:
         item_path = f"{path}/{index}" if path else str(index)
         name, pointer, ident = self._names(item_path)
         widget = widget_of(items, depth + 1)
-        one = _simple(items) or {}
-        text = _text(value)
+        one = simple(items) or {}
+        text = text_of(value)
         if widget == "enum":
-            control = self._select(name, ident, _enum(one) or [], value, one)
+            control = self._select(name, ident, enum_of(one) or [], value, one)
         elif widget == "boolean":
             control = self._select(name, ident, [True, False], value, one)
         elif widget in ("integer", "number") and not is_reference(value):
@@ -592,7 +398,7 @@ class FormRenderer:
 
     def _checkset(self, path: str, schema: dict, value: Any, label: str, required: bool) -> str:
         name, pointer, ident = self._names(path)
-        options = _enum(_simple(schema.get("items") or {}) or {}) or []
+        options = enum_of(simple(schema.get("items") or {}) or {}) or []
         chosen = [item for item in value if item in options] if isinstance(value, list) else []
         # The chosen ones first, in their order, so the form posts them back in that order.
         ordered = chosen + [option for option in options if option not in chosen]
@@ -600,18 +406,14 @@ class FormRenderer:
             '<label class="check"><input'
             + _attrs(
                 type="checkbox",
-                id=ident if i == 0 else None,
                 name=f"{name}/~set",
-                value=_text(option),
+                value=text_of(option),
                 checked=option in chosen,
             )
-            + f"> {escape(_text(option))}</label>"
+            + f"> {escape(text_of(option))}</label>"
             for i, option in enumerate(ordered)
         )
-        control = (
-            f'<div class="checkset">{boxes}</div>'
-            f'<input type="hidden" name="{escape(name)}" value="" disabled data-map-slot>'
-        )
+        control = f'<div class="checkset">{boxes}</div>' + _map_slot(name)
         return self._wrap(
             pointer, ident, "checkset", label, required, schema, control, fieldset=True
         )
@@ -649,9 +451,8 @@ class FormRenderer:
             number = index + 1 if isinstance(index, int) else ""
             key_id = f"{ident}-k{index}"
             value_id = f"{ident}-v{index}"
-            first = ' id="' + ident + '"' if index == 0 else ""
             return (
-                f'<li class="row row-pair"><span{first}></span>'
+                f'<li class="row row-pair">'
                 f'<label class="visually-hidden" for="{key_id}">{escape(label)} name {number}'
                 f'</label><input type="text" id="{key_id}" name="{escape(name)}/~k/{index}" '
                 f'value="{escape(key)}" placeholder="name">'
@@ -670,7 +471,7 @@ class FormRenderer:
         self, path: str, schema: Any, value: Any, label: str, required: bool, depth: int
     ) -> str:
         name, pointer, ident = self._names(path)
-        options = _concrete(schema)
+        options = concrete(schema)
         chosen = _matching_branch(options, value)
         select = "".join(
             f'<option value="{i}"{" selected" if i == chosen else ""}>'
@@ -691,9 +492,9 @@ class FormRenderer:
             for i, option in enumerate(options)
         )
         control = (
-            f'<label class="visually-hidden" for="{ident}">{escape(label)}: kind</label>'
-            f'<select id="{ident}" name="{escape(name)}/~branch" data-branch-choice>{select}'
-            f"</select>{panels}"
+            f'<label class="visually-hidden" for="{ident}-kind">{escape(label)}: kind</label>'
+            f'<select id="{ident}-kind" name="{escape(name)}/~branch" data-branch-choice>{select}'
+            f"</select>{panels}{_map_slot(name)}"
         )
         one = schema if isinstance(schema, dict) else {}
         return self._wrap(pointer, ident, "choice", label, required, one, control, fieldset=True)
@@ -706,8 +507,13 @@ def _rows_control(name: str, rows: str, following: int, template: str, add: str)
         f'<ol class="rows" data-next="{following}">{rows}</ol>'
         f"<template>{template}</template>"
         f'<button type="button" class="btn btn-small" data-add-row>{escape(add)}</button>'
-        f'<input type="hidden" name="{escape(name)}" value="" disabled data-map-slot>'
+        + _map_slot(name)
     )
+
+
+def _map_slot(name: str) -> str:
+    """Return the hidden input that holds a reference when Insert data maps a whole field."""
+    return f'<input type="hidden" name="{escape(name)}" value="" disabled data-map-slot>'
 
 
 def _chip(chip: Chip) -> str:
@@ -734,9 +540,9 @@ def _branch_label(branch: dict, index: int) -> str:
         return branch["title"]
     for name, prop in (branch.get("properties") or {}).items():
         if isinstance(prop, dict):
-            fixed = _enum(prop)
+            fixed = enum_of(prop)
             if fixed and len(fixed) == 1 and name in (branch.get("required") or ()):
-                return f"{label_of(name)}: {_text(fixed[0])}"
+                return f"{label_of(name)}: {text_of(fixed[0])}"
     found = kinds(branch) or {"any"}
     words = {"string": "Text", "integer": "Whole number", "number": "Number", "boolean": "Yes/no"}
     kind = next(iter(sorted(found)))
@@ -762,188 +568,3 @@ def _matching_branch(options: list[dict], value: Any) -> int:
         if Draft202012Validator(options[i]).is_valid(value):
             return i
     return fitting[0] if fitting else 0
-
-
-# --- reading the posted form back ------------------------------------------------------------
-
-
-class _Node:
-    __slots__ = ("children", "files", "values")
-
-    def __init__(self) -> None:
-        self.values: list[str] = []
-        self.files: list[Any] = []
-        self.children: dict[str, _Node] = {}
-
-    def child(self, segment: str) -> _Node | None:
-        return self.children.get(segment)
-
-    @property
-    def value(self) -> str | None:
-        return self.values[-1] if self.values else None
-
-
-def _tree(data: Mapping[str, Any], files: Mapping[str, Any] | None, prefix: str) -> _Node:
-    root = _Node()
-    start = prefix + "/"
-    sources: list[tuple[Any, bool]] = [(data, False)]
-    if files is not None:
-        sources.append((files, True))
-    for source, is_file in sources:
-        for key in source:
-            if key != prefix and not key.startswith(start):
-                continue
-            node = root
-            for segment in key[len(start) :].split("/") if key != prefix else []:
-                node = node.children.setdefault(segment, _Node())
-            getter = getattr(source, "getlist", None)
-            found = getter(key) if getter else [source[key]]
-            if is_file:
-                node.files.extend(found)
-            else:
-                node.values.extend(str(item) for item in found)
-    return root
-
-
-def read_form(
-    schema: Mapping[str, Any],
-    data: Mapping[str, Any],
-    files: Mapping[str, Any] | None = None,
-    *,
-    prefix: str = "in",
-    pointer: str = "/input",
-) -> tuple[dict[str, Any], list[FieldError]]:
-    """Return the object the posted form holds for `schema`, and the fields that could not be
-    read. Empty fields are left out; the validator says which required ones are missing."""
-    reader = _Reader(data, prefix, pointer)
-    schema = dict(schema)
-    root = _tree(data, files, prefix)
-    if schema.get("properties"):
-        value = reader.object(schema, root, pointer)
-    else:
-        value = reader.field(schema, root, pointer, 0)
-    return (value if isinstance(value, dict) else {}), reader.errors
-
-
-class _Reader:
-    def __init__(self, data: Mapping[str, Any], prefix: str, pointer: str) -> None:
-        self.data = data
-        self.prefix = prefix
-        self.base = pointer
-        self.errors: list[FieldError] = []
-
-    def fail(self, pointer: str, message: str) -> Any:
-        self.errors.append(FieldError(pointer, message))
-        return MISSING
-
-    def field(self, schema: Any, node: _Node | None, pointer: str, depth: int) -> Any:
-        if node is None:
-            return MISSING
-        widget = widget_of(schema, depth)
-        own = node.value
-        if own and is_reference(own) and widget not in ("text", "file"):
-            return own.strip()
-        if node.child("~json") is not None:
-            return self.json(node.children["~json"].value, pointer)
-        one = _simple(schema) or {}
-        if node.child("~k") is not None:
-            return self.pairs(node)
-        if node.child("~branch") is not None:
-            return self.choice(schema, node, pointer, depth)
-        if widget == "condition":
-            name = self.prefix + pointer[len(self.base) :]
-            group, found = read_condition(self.data, name, pointer)
-            self.errors.extend(FieldError(e.pointer, e.message) for e in found)
-            return MISSING if group is None else group
-        if widget == "object":
-            return self.object(one, node, pointer, depth)
-        if widget in ("rows", "items"):
-            return self.list(one, node, pointer, depth)
-        if widget == "checkset":
-            options = _enum(_simple(one.get("items") or {}) or {}) or []
-            by_text = {_text(option): option for option in options}
-            chosen = node.child("~set")
-            picked = [by_text.get(text, text) for text in (chosen.values if chosen else [])]
-            return picked or MISSING
-        if widget == "file":
-            upload = node.child("~file")
-            if upload is not None and upload.files:
-                return self.upload(upload.files[-1], pointer)
-        return self.scalar(widget, one, own, pointer)
-
-    def object(self, schema: dict, node: _Node, pointer: str, depth: int = -1) -> Any:
-        out = {}
-        for name, sub in (schema.get("properties") or {}).items():
-            token = _token(name)
-            value = self.field(sub, node.child(token), f"{pointer}/{token}", depth + 1)
-            if value is not MISSING:
-                out[name] = value
-        return out if out or depth < 0 else MISSING
-
-    def list(self, schema: dict, node: _Node, pointer: str, depth: int) -> Any:
-        items = schema.get("items") or {}
-        indexes = sorted(
-            int(segment) for segment in node.children if segment.isdigit() and len(segment) < 7
-        )
-        out = []
-        for index in indexes:
-            value = self.field(items, node.children[str(index)], f"{pointer}/{index}", depth + 1)
-            if value is not MISSING:
-                out.append(value)
-        return out or MISSING
-
-    def pairs(self, node: _Node) -> Any:
-        keys = node.children["~k"].children
-        values = node.child("~v")
-        out = {}
-        for index in sorted(keys, key=lambda s: (len(s), s)):
-            key = (keys[index].value or "").strip()
-            if key:
-                found = values.child(index) if values is not None else None
-                out[key] = (found.value if found is not None else "") or ""
-        return out or MISSING
-
-    def choice(self, schema: Any, node: _Node, pointer: str, depth: int) -> Any:
-        options = _concrete(schema)
-        chosen = node.children["~branch"].value or "0"
-        index = int(chosen) if chosen.isdigit() and int(chosen) < len(options) else 0
-        return self.field(options[index], node.child(f"~{index}"), pointer, depth + 1)
-
-    def json(self, text: str | None, pointer: str) -> Any:
-        if text is None or not text.strip():
-            return MISSING
-        try:
-            return loads(text)
-        except (JsonRefused, ValueError) as error:
-            return self.fail(pointer, f"Fix the JSON here: {error}.")
-
-    def upload(self, upload: Any, pointer: str) -> Any:
-        if upload.size > MAX_UPLOAD_BYTES:
-            return self.fail(pointer, "The file is larger than 5 MB; choose a smaller image.")
-        return base64.b64encode(upload.read()).decode("ascii")
-
-    def scalar(self, widget: str, schema: dict, text: str | None, pointer: str) -> Any:
-        if text is None or text == "":
-            return MISSING
-        if widget == "text" or widget == "file":
-            if schema.get("format") == "date-time" and _DATETIME_LOCAL.match(text):
-                return text + (":00Z" if len(text) == 16 else "Z")
-            return text
-        if is_reference(text):
-            return text.strip()
-        if widget == "boolean":
-            if text in ("true", "false"):
-                return text == "true"
-            return self.fail(pointer, "Choose Yes or No.")
-        if widget == "enum":
-            for option in _enum(schema) or []:
-                if _text(option) == text:
-                    return option
-            return text
-        stripped = text.strip()
-        if _INTEGER.match(stripped):
-            return int(stripped)
-        if widget == "number" and _NUMBER.match(stripped):
-            return float(stripped)
-        word = "a whole number" if widget == "integer" else "a number"
-        return self.fail(pointer, f"Enter {word} here (or map data with Insert data).")

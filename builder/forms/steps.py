@@ -19,7 +19,7 @@ from builder.engine.references import TemplateSyntaxError, parse_template
 from builder.engine.schemas import branches, without_null
 from builder.engine.typecheck import Scope, infer
 from builder.forms.conditions import posted, read_condition
-from builder.forms.schema import Chip, FieldError, label_of
+from builder.forms.widgets import Chip, FieldError, label_of
 from builder.strictjson import JsonRefused, loads
 from integrations.klaviyo.schema_view import type_label
 

@@ -9,21 +9,37 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 
-from builder.engine.builtins import BUILTINS, is_builtin
-from builder.engine.definition import KEY, MAX_STEPS, RESERVED_KEYS, WorkflowProblem
+from builder import strictjson
+from builder.engine.definition import (
+    KEY,
+    MAX_STEPS,
+    RESERVED_KEYS,
+    WorkflowProblem,
+    parse_definition,
+)
+from builder.engine.kinds import step_kind
 from builder.engine.references import rename_step
 from builder.models import Run, Workflow
 from builder.queue import run_execute_soon
 from builder.services.workflows import connection_facts, workflow_update
-from integrations.klaviyo.catalog import UnknownAction, get_action
 
 
 class EditRefused(ValueError):
     """The change cannot be made (an unknown step, a taken key); `str()` says why."""
+
+
+class DraftRefused(EditRefused):
+    """Saving would drop or replace a value that cannot be read (a retry count of 50, an empty
+    name): the draft keeps what it had, and `problems` say what to fix."""
+
+    def __init__(self, problems: list[WorkflowProblem]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problem.message for problem in problems))
 
 
 def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,6 +50,15 @@ def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _document(workflow: Workflow) -> dict[str, Any]:
+    """Return a copy of the draft as it is now, the workflow's row locked until the change is
+    saved: two changes at once (the name and a step, from two forms) both land."""
+    current = (
+        Workflow.objects.select_for_update()
+        .filter(pk=workflow.pk)
+        .values_list("definition", flat=True)
+        .first()
+    )
+    workflow.definition = current if current is not None else workflow.definition
     document = copy.deepcopy(workflow.definition) if isinstance(workflow.definition, dict) else {}
     _steps(document)
     return document
@@ -50,6 +75,40 @@ def _save(workflow: Workflow, document: dict[str, Any]) -> list[WorkflowProblem]
     return workflow_update(workflow=workflow, definition=document)
 
 
+def _save_read(
+    workflow: Workflow, document: dict[str, Any], concerns: Callable[[WorkflowProblem], bool]
+) -> list[WorkflowProblem]:
+    """Save the document unless reading it loses a value this change set; raise DraftRefused.
+
+    Reading a draft puts a default in place of what it cannot read, so without this check a
+    retry count of 50 would be saved as "stop" and its problem would be gone.
+    """
+    unstorable = _unstorable(document)
+    if unstorable is not None:
+        raise DraftRefused([unstorable])
+    _, read = parse_definition(document)
+    refused = [problem for problem in read if problem.severity == "error" and concerns(problem)]
+    if refused:
+        raise DraftRefused(refused)
+    return _save(workflow, document)
+
+
+def _unstorable(document: dict[str, Any]) -> WorkflowProblem | None:
+    """Return where the draft holds text the database cannot store (a NUL...), or None."""
+    try:
+        strictjson.check_document(document)
+    except strictjson.JsonRefused as refused:
+        path = refused.path
+        message = f"{str(refused)[:1].upper()}{str(refused)[1:]}; remove it."
+        if len(path) >= 2 and path[0] == "steps" and path[1].isdigit():
+            steps = _steps(document)
+            step = steps[int(path[1])] if int(path[1]) < len(steps) else {}
+            key = step.get("key") if isinstance(step, dict) else None
+            return WorkflowProblem(key, strictjson.pointer(path[2:]), message)
+        return WorkflowProblem(None, refused.pointer, message)
+    return None
+
+
 def _free_key(document: dict[str, Any], wanted: str) -> str:
     taken = {step.get("key") for step in _steps(document) if isinstance(step, dict)}
     base = re.sub(r"[^a-z0-9_]+", "_", wanted.lower()).strip("_")[:56] or "step"
@@ -63,17 +122,6 @@ def _free_key(document: dict[str, Any], wanted: str) -> str:
     return key
 
 
-def action_title(action: str) -> str:
-    """Return a step's action in words ("Get Profiles", "Delay")."""
-    if is_builtin(action):
-        builtin = BUILTINS.get(action)
-        return builtin.title if builtin is not None else action
-    try:
-        return get_action(action).title
-    except UnknownAction:
-        return action
-
-
 def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
     return {
         name: copy.deepcopy(prop["default"])
@@ -82,6 +130,7 @@ def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def step_add(*, workflow: Workflow, action: str, position: int | None = None) -> str:
     """Add a step of `action` at `position` (the end by default); return its key.
 
@@ -92,40 +141,36 @@ def step_add(*, workflow: Workflow, action: str, position: int | None = None) ->
     steps = _steps(document)
     if len(steps) >= MAX_STEPS:
         raise EditRefused(f"A workflow has at most {MAX_STEPS} steps.")
-    step: dict[str, Any] = {"action": action}
-    if is_builtin(action):
-        builtin = BUILTINS.get(action)
-        if builtin is None:
-            raise EditRefused(f"There is no built-in step {action!r}.")
-        step["key"] = _free_key(document, action.split(".", 1)[1])
-        step["input"] = _defaults(builtin.input_schema)
-    else:
-        try:
-            found = get_action(action)
-        except UnknownAction as error:
-            raise EditRefused(str(error)) from error
-        step["action"] = found.key
-        step["key"] = _free_key(document, found.key.removeprefix("KLAVIYO_"))
+    kind = step_kind(action)
+    if kind is None:
+        raise EditRefused(f"There is no action or built-in step {action!r}.")
+    base = kind.key.split(".", 1)[1] if kind.builtin else kind.key.removeprefix("KLAVIYO_")
+    step: dict[str, Any] = {"key": _free_key(document, base), "action": kind.key}
+    if not kind.builtin:
         usable = [
             f.name for f in connection_facts(workflow.workspace).values() if not f.unusable_reason
         ]
         if usable:
             step["connection"] = usable[0]
-        step["input"] = _defaults(found.input_schema)
-    step["name"] = action_title(step["action"])
+    step["input"] = _defaults(kind.input_schema)
+    step["name"] = kind.title
     at = len(steps) if position is None else max(0, min(position, len(steps)))
-    steps.insert(at, {"key": step.pop("key"), **step})
+    steps.insert(at, step)
     _save(workflow, document)
     return steps[at]["key"]
 
 
+@transaction.atomic
 def step_replace(*, workflow: Workflow, key: str, step: dict[str, Any]) -> list[WorkflowProblem]:
     """Put `step` (a step of the workflow format, its key unchanged) in place of step `key`."""
     document = _document(workflow)
     _steps(document)[_index(document, key)] = {**step, "key": key}
-    return _save(workflow, document)
+    return _save_read(
+        workflow, document, lambda p: p.step == key and not p.field.startswith("/input")
+    )
 
 
+@transaction.atomic
 def step_move(*, workflow: Workflow, key: str, offset: int) -> list[WorkflowProblem]:
     """Move step `key` up (offset -1) or down (+1); at either end it stays."""
     document = _document(workflow)
@@ -136,6 +181,7 @@ def step_move(*, workflow: Workflow, key: str, offset: int) -> list[WorkflowProb
     return _save(workflow, document)
 
 
+@transaction.atomic
 def step_order(*, workflow: Workflow, keys: list[str]) -> list[WorkflowProblem]:
     """Put the steps in the order of `keys` (every key once, as after a drag)."""
     document = _document(workflow)
@@ -147,6 +193,7 @@ def step_order(*, workflow: Workflow, keys: list[str]) -> list[WorkflowProblem]:
     return _save(workflow, document)
 
 
+@transaction.atomic
 def step_duplicate(*, workflow: Workflow, key: str) -> str:
     """Put a copy of step `key` right below it; return the copy's key."""
     document = _document(workflow)
@@ -161,6 +208,7 @@ def step_duplicate(*, workflow: Workflow, key: str) -> str:
     return copied["key"]
 
 
+@transaction.atomic
 def step_delete(*, workflow: Workflow, key: str) -> list[WorkflowProblem]:
     """Remove step `key`; references to it become problems the validator names."""
     document = _document(workflow)
@@ -168,6 +216,7 @@ def step_delete(*, workflow: Workflow, key: str) -> list[WorkflowProblem]:
     return _save(workflow, document)
 
 
+@transaction.atomic
 def step_rename(*, workflow: Workflow, key: str, new_key: str) -> list[WorkflowProblem]:
     """Give step `key` the key `new_key` and rewrite every reference to it."""
     new_key = new_key.strip()
@@ -193,6 +242,7 @@ def step_rename(*, workflow: Workflow, key: str, new_key: str) -> list[WorkflowP
     return _save(workflow, document)
 
 
+@transaction.atomic
 def trigger_replace(*, workflow: Workflow, input_schema: dict[str, Any]) -> list[WorkflowProblem]:
     """Give the manual trigger these input fields (a JSON Schema of an object)."""
     document = _document(workflow)
@@ -202,16 +252,20 @@ def trigger_replace(*, workflow: Workflow, input_schema: dict[str, Any]) -> list
         "type": trigger.get("type", "manual"),
         "input_schema": input_schema,
     }
-    return _save(workflow, document)
+    return _save_read(workflow, document, lambda p: p.field.startswith("/trigger"))
 
 
+_SETTINGS = ("/name", "/description", "/max_concurrent_runs")
+
+
+@transaction.atomic
 def settings_replace(
     *, workflow: Workflow, name: str, description: str, max_concurrent_runs: int
 ) -> list[WorkflowProblem]:
     """Change the workflow's name, description and concurrency limit."""
     document = _document(workflow)
     document.update(name=name, description=description, max_concurrent_runs=max_concurrent_runs)
-    return _save(workflow, document)
+    return _save_read(workflow, document, lambda p: p.step is None and p.field in _SETTINGS)
 
 
 # --- Test step ---------------------------------------------------------------------------------
@@ -229,6 +283,9 @@ def step_test_start(
     document = _document(workflow)
     step = _steps(document)[_index(document, key)]
     one_step = {**document, "steps": [step]}
+    unstorable = _unstorable({"steps": [{"key": key, "input": trigger, "samples": samples}]})
+    if unstorable is not None:
+        raise DraftRefused([unstorable])
     with transaction.atomic():
         run = Run.objects.create(
             workspace_id=workflow.workspace_id,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from builder import strictjson
 from builder.engine.definition import WorkflowProblem
 from builder.models import Run, Workflow, WorkflowVersion
 from builder.queue import run_execute_soon
@@ -62,6 +63,10 @@ def run_start(
     if version is None:
         raise NotPublished("Publish the workflow before running it.")
     problems = payload_problems(version, payload)
+    try:
+        strictjson.check_document(payload)
+    except strictjson.JsonRefused as refused:
+        problems.append(WorkflowProblem(None, "/input" + refused.pointer, f"The {refused}."))
     if problems:
         raise PayloadInvalid(problems)
     with transaction.atomic():

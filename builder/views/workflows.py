@@ -111,7 +111,11 @@ def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Nothing changed: send enabled=on to enable, nothing to disable.")
     else:
         workflow_service.workflow_set_enabled(workflow=workflow, enabled=value == "on")
-        state = "enabled" if workflow.enabled else "disabled: it does not start new runs"
+        state = (
+            "enabled"
+            if workflow.enabled
+            else "disabled: its trigger starts no runs by itself (Run now and the API still can)"
+        )
         messages.success(request, f"“{workflow.name}” is {state}.")
     # A URL, never a view name: redirect() would try to reverse an odd `next` (a 500).
     return HttpResponseRedirect(target)

@@ -31,6 +31,8 @@
   // Requests in flight, by XMLHttpRequest: htmx's own afterRequest event is dispatched on the
   // element that asked, which a swap may have taken out of the page, so it would never arrive.
   const inflight = new Set();
+  // Forms whose last save was refused (a field to fix): their changes are not on the server.
+  const refused = new Set();
   const waiters = [];
   const busy = () => {
     dirty.forEach((form) => {
@@ -66,6 +68,8 @@
     saveState("Saving…", "saving");
     xhr.addEventListener("loadend", () => {
       inflight.delete(xhr);
+      if (xhr.status === 400) refused.add(form);
+      else if (xhr.status >= 200 && xhr.status < 300) refused.delete(form);
       if (xhr.status === 0 || xhr.status >= 500) {
         saveState("Not saved: the server did not answer; your changes are still here.", "error");
         dirty.add(form);
@@ -80,8 +84,9 @@
       event.detail.isError = false;
     }
   });
+  const unsaved = () => busy() || Array.from(refused).some((form) => form.isConnected);
   window.addEventListener("beforeunload", (event) => {
-    if (busy()) {
+    if (unsaved()) {
       event.preventDefault();
       event.returnValue = "";
     }
@@ -97,13 +102,30 @@
     const form = event.target;
     if (!form.matches("form[data-flush]") || form.hasAttribute("hx-post")) return;
     if (event.defaultPrevented) return; // a data-confirm said no
-    if (busy()) {
-      event.preventDefault();
-      // Submit again once saved, with the button that was pressed (the picker's action).
-      const submitter = event.submitter;
-      flush(() => form.requestSubmit(submitter && submitter.form === form ? submitter : undefined));
+    const submitter = event.submitter;
+    if (form.dataset.waiting) {
+      event.preventDefault(); // already on its way, once its saves are done
       return;
     }
+    if (busy()) {
+      event.preventDefault();
+      form.dataset.waiting = "1";
+      flush(() => {
+        // Submit once saved, with the button that was pressed (the picker's action), and
+        // without asking a data-confirm question a second time.
+        if (submitter && submitter.name) {
+          const chosen = document.createElement("input");
+          chosen.type = "hidden";
+          chosen.name = submitter.name;
+          chosen.value = submitter.value;
+          form.appendChild(chosen);
+        }
+        form.submit();
+      });
+      return;
+    }
+    // One click, one change: the button stays pressed while the page is left.
+    if (submitter) setTimeout(() => (submitter.disabled = true), 0);
   });
   document.addEventListener("htmx:confirm", (event) => {
     const form = event.detail.elt;
@@ -328,7 +350,7 @@
       target.value = target.value.slice(0, start) + reference + target.value.slice(end);
     } else {
       const field = target.closest(".field") || target;
-      let slot = field.querySelector("[data-map-slot]");
+      let slot = field.querySelector(":scope > [data-map-slot]");
       if (!slot) {
         slot = document.createElement("input");
         slot.type = "hidden";

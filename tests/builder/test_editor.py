@@ -12,14 +12,15 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from builder.engine.builtins import BUILTINS
-from builder.forms.schema import FormRenderer, read_form
+from builder.forms.reading import read_form
+from builder.forms.schema import FormRenderer
 from builder.models import Run, Workflow
 from builder.services.editor import step_add
 from builder.services.workflows import workflow_create
 from integrations import services
 from integrations.klaviyo.catalog import all_actions, example_input
 from integrations.klaviyo.catalog.examples import TINY_PNG_BASE64, filled_value
-from tests.formdata import form_data, unlabelled_controls
+from tests.formdata import duplicate_ids, form_data, unlabelled_controls
 
 ACTIONS = sorted(all_actions())
 
@@ -70,6 +71,7 @@ def test_every_actions_form_stores_exactly_what_it_was_filled_with(key):
     for value in (example_input(action), filled_value(action.input_schema)):
         html = str(FormRenderer(id_prefix="f-x").form(action.input_schema, value))
         assert unlabelled_controls(html) == []
+        assert duplicate_ids(html) == []
         got, errors = read_form(action.input_schema, _post_pairs(form_data(html)))
         assert errors == []
         assert got == value
@@ -127,6 +129,8 @@ def test_the_editor_shows_the_steps_problems_and_mapping_chips(client_for, alice
     assert "Step find · data.data[0].id" in body  # the chip of the mapped profile id
     assert "Insert data" in body and "Test step" in body and "Publish" in body
     assert unlabelled_controls(body) == []
+    assert duplicate_ids(body) == []
+    assert '<fieldset class="field condition"' in body  # the run-if builder, as HTML
     # The closed card's form loads when it is opened.
     assert 'name="in/filter"' not in body
     card = client_for(alice).get(editor, {"card": "find"}, HTTP_HX_REQUEST="true")
@@ -262,3 +266,65 @@ def test_text_the_database_cannot_store_is_refused_not_saved(client_for, alice, 
     workflow.refresh_from_db()
     assert workflow.name == "VIP welcome"
     assert "\x00" not in str(workflow.definition)
+
+
+def test_a_steps_settings_survive_a_save_of_its_form_as_rendered(client_for, alice, workflow):
+    document = workflow.definition
+    step = document["steps"][1]
+    step.update(
+        name="Add to VIPs",
+        input={"list_id": "Y6nRLr", "profile_ids": ["{{ item.id }}"]},
+        run_if={"any": [
+            {"left": "{{ steps.find.data.data | length }}", "op": "greater_than", "right": 0},
+            {"left": "{{ trigger.email }}", "op": "contains", "right": "123"},
+            {"left": "{{ trigger.email }}", "op": "exists"}]},
+        for_each={"items": "{{ steps.find.data.data }}", "max_items": 50, "in_flight": 2},
+        on_error={"retry": 4},
+        timeout_seconds=90,
+    )  # fmt: skip
+    Workflow.objects.filter(pk=workflow.pk).update(definition=document)
+    workflow.refresh_from_db()
+    before = next(s for s in workflow.definition["steps"] if s["key"] == "add")
+    client = client_for(alice)
+    page = client.get(reverse("workflow_editor", args=[workflow.pk]), {"step": "add"})
+    pairs = form_data(page.content.decode(), form_id="form-add")
+    client.post(
+        reverse("step_save", args=[workflow.pk, "add"]),
+        _post_pairs(pairs).urlencode(),
+        content_type="application/x-www-form-urlencoded",
+    )
+    workflow.refresh_from_db()
+    assert next(s for s in workflow.definition["steps"] if s["key"] == "add") == before
+
+
+@pytest.mark.parametrize(
+    ("posted", "pointer"),
+    [
+        ({"s/on_error": "retry", "s/retries": "50"}, "/on_error"),
+        ({"s/timeout_seconds": "0"}, "/timeout_seconds"),
+        ({"s/for_each/items": "{{ steps.find.data.data }}", "s/for_each/in_flight": "500"},
+         "/for_each/in_flight"),
+        ({"s/run_if/mode": "json", "s/run_if/~json": "[1, 2]"}, "/run_if"),
+    ],
+)  # fmt: skip
+def test_a_setting_out_of_range_is_refused_not_replaced(
+    client_for, alice, workflow, posted, pointer
+):
+    before = workflow.definition
+    data = {"in/filter": 'equals(email,"{{ trigger.email }}")', "s/connection": "Klaviyo sandbox"}
+    response = client_for(alice).post(
+        reverse("step_save", args=[workflow.pk, "find"]), {**data, **posted}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert f'data-pointer="{pointer}"' in response.content.decode()
+    workflow.refresh_from_db()
+    assert workflow.definition == before
+
+
+def test_an_empty_name_or_a_limit_too_high_is_refused(client_for, alice, workflow):
+    save = reverse("workflow_save", args=[workflow.pk])
+    client = client_for(alice)
+    for posted in ({"name": ""}, {"name": "VIP", "max_concurrent_runs": "500"}):
+        assert client.post(save, posted, HTTP_HX_REQUEST="true").status_code == 400
+    workflow.refresh_from_db()
+    assert workflow.name == workflow.definition["name"] == "VIP welcome"

@@ -90,6 +90,7 @@ def alices_things(alice, alice_workspace, bob, invite) -> dict[tuple[str, str], 
         ("workflows", "pk"): run.workflow_id,
         ("workflows", "key"): "pause",
         ("workflows", "number"): run.version.number,
+        ("workflows", "run_id"): run.pk,
         ("workspace", "membership_id"): Membership.objects.get(
             workspace=alice_workspace, user=bob
         ).pk,
