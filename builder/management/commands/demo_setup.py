@@ -8,12 +8,41 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from builder.models import Membership, User
+from builder.models import Membership, User, Workflow, Workspace
 from builder.services.accounts import user_signup
+from builder.services.workflows import errors_of, workflow_create, workflow_publish
 from integrations.models import Connection
 from integrations.services import connection_create_sandbox
 
 DEMO_EMAIL = "demo@example.com"
+#: A published example for the demo workspace: find a profile by email, add it to the first list.
+EXAMPLE = {
+    "name": "Welcome a VIP (example)",
+    "description": "Finds the profile with the email given to Run now and adds it to a list.",
+    "trigger": {"type": "manual", "input_schema": {
+        "type": "object", "required": ["email"],
+        "properties": {"email": {"type": "string", "format": "email",
+                                 "description": "The customer's email address"}}}},
+    "steps": [
+        {"key": "find", "name": "Find the profile", "action": "KLAVIYO_GET_PROFILES",
+         "connection": "Klaviyo sandbox",
+         "input": {"filter": 'equals(email,"{{ trigger.email }}")'}},
+        {"key": "lists", "name": "Get the lists", "action": "KLAVIYO_GET_LISTS",
+         "connection": "Klaviyo sandbox", "input": {}},
+        {"key": "add", "name": "Add it to the first list", "action": "KLAVIYO_ADD_PROFILE_TO_LIST",
+         "connection": "Klaviyo sandbox",
+         "run_if": {"all": [{"left": "{{ steps.find.data.data | length }}", "op": "greater_than",
+                             "right": 0}]},
+         "input": {"list_id": "{{ steps.lists.data.data[0].id }}",
+                   "profile_ids": ["{{ steps.find.data.data[0].id }}"]}},
+    ],
+}  # fmt: skip
+
+
+def _example_workflow(workspace: Workspace, user: User) -> None:
+    workflow, problems = workflow_create(workspace=workspace, user=user, definition=EXAMPLE)
+    if not errors_of(problems):
+        workflow_publish(workflow=workflow, user=user)
 
 
 class Command(BaseCommand):
@@ -46,6 +75,8 @@ class Command(BaseCommand):
             )
             if not sandbox.exists():
                 connection_create_sandbox(workspace=workspace, user=user, name="Klaviyo sandbox")
+            if not Workflow.objects.for_workspace(workspace).exists():
+                _example_workflow(workspace, user)
         if options["json"]:
             self.stdout.write(json.dumps({"email": DEMO_EMAIL, "password": password}))
         else:
