@@ -190,7 +190,8 @@ def workflow_delete(*, workflow: Workflow) -> None:
 
 
 def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> None:
-    """Allow the workflow to run (enabled) or stop new runs from starting (disabled)."""
+    """Switch the workflow on or off. Off, its trigger starts no runs by itself; Run now and
+    the API still start runs, as a test would (n8n and Zapier do the same)."""
     workflow.enabled = enabled
     workflow.save(update_fields=["enabled", "updated_at"])
 

@@ -21,15 +21,12 @@ from builder.models import Run, Workflow
 from builder.selectors import draft_differs, workflow_rows
 from builder.services import workflows as workflow_service
 from builder.services.workflows import WorkflowFileRefused
+from builder.views.editor_page import workflow_for
 from builder.workspaces import get_for_workspace_or_404, workspace_required
 from integrations.models import Connection
 from integrations.selectors import connections_of_workspace
 
 CONNECTION_FIELD = "connection__"  # + a connection name in the file: the import's mapping selects
-
-
-def _workflow(request: HttpRequest, pk: int) -> Workflow:
-    return get_for_workspace_or_404(Workflow, request.workspace, pk=pk)
 
 
 def _editor(workflow: Workflow) -> HttpResponse:
@@ -58,7 +55,9 @@ def workflow_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def workflow_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     """Copy a workflow's draft into a new workflow "<name> (copy)" and open the copy."""
-    copy = workflow_service.workflow_duplicate(workflow=_workflow(request, pk), user=request.user)
+    copy = workflow_service.workflow_duplicate(
+        workflow=workflow_for(request, pk), user=request.user
+    )
     messages.success(request, f"Created “{copy.name}”, a copy of the draft.")
     return _editor(copy)
 
@@ -67,7 +66,7 @@ def workflow_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def workflow_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: ask, saying what goes with the workflow. POST: delete it with its versions and runs."""
-    workflow = _workflow(request, pk)
+    workflow = workflow_for(request, pk)
     if request.method == "POST":
         try:
             workflow_service.workflow_delete(workflow=workflow)
@@ -102,7 +101,7 @@ def _busy(running: int) -> str:
 @require_POST
 def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     """Switch the workflow on (`enabled=on`) or off (no `enabled`); go back to `next`."""
-    workflow = _workflow(request, pk)
+    workflow = workflow_for(request, pk)
     value = request.POST.get("enabled")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -125,7 +124,7 @@ def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def workflow_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Download the draft (or `?version=N`) as a workflow file: connections by name, no secret."""
-    workflow = _workflow(request, pk)
+    workflow = workflow_for(request, pk)
     name = slugify(workflow.name) or "workflow"
     if "version" in request.GET:
         version = get_object_or_404(workflow.versions, number=_number(request.GET["version"]))
@@ -184,7 +183,7 @@ def workflow_versions(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def workflow_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """Put a version's definition back as the draft (publishing it again is the editor's job)."""
-    workflow = _workflow(request, pk)
+    workflow = workflow_for(request, pk)
     version = get_object_or_404(workflow.versions, number=number)
     workflow_service.workflow_update(workflow=workflow, definition=version.definition)
     messages.success(request, f"Version {version.number} restored as the draft.")
@@ -195,10 +194,7 @@ def workflow_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse
 
 
 class WorkflowFileForm(forms.Form):
-    """The import page's upload: a workflow file, read by `workflow_file_read`.
-
-    Kept beside its only view: builder/forms.py belongs to the editor's work in progress.
-    """
+    """The import page's upload: a workflow file, read by `workflow_file_read`."""
 
     file = forms.FileField(
         label="Workflow file",
