@@ -10,6 +10,7 @@ from datetime import datetime
 from celery import current_app
 
 RUN_EXECUTE = "builder.tasks.run_execute"
+FAILURE_NOTICE = "builder.tasks.failure_notice_send"
 
 
 def run_execute_soon(run_id: int) -> None:
@@ -20,3 +21,8 @@ def run_execute_soon(run_id: int) -> None:
 def run_execute_at(run_id: int, when: datetime) -> None:
     """Queue the run's execution for `when` (a wait ends); the worker holds no slot meanwhile."""
     current_app.send_task(RUN_EXECUTE, args=[run_id], eta=when)
+
+
+def failure_notice_soon(run_id: int) -> None:
+    """Queue the email that tells a workflow's owner its run failed."""
+    current_app.send_task(FAILURE_NOTICE, args=[run_id])

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import csp.constants as csp
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -288,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "builder.tasks.runs_sweep",
         "schedule": env.float("RUN_SWEEP_INTERVAL", default=15.0),
     },
+    # Delete runs past their workspace's retention, daily at a quiet hour.
+    "runs-prune": {
+        "task": "builder.tasks.runs_prune",
+        "schedule": crontab(hour=env.int("RUN_PRUNE_HOUR", default=3), minute=17),
+    },
 }
 # How recent a worker heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
@@ -299,6 +305,10 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)
 RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=45.0)
 RUN_TIMEOUT_SECONDS = env.int("RUN_TIMEOUT_SECONDS", default=24 * 3600)
+# A workflow's owner gets at most one failure email per FAILURE_NOTICE_MINUTES.
+FAILURE_NOTICE_MINUTES = env.int("FAILURE_NOTICE_MINUTES", default=15)
+# Where the app is reached from a browser: links in emails sent by workers, outside a request.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 # A step without its own `timeout_seconds` fails once it has taken this long, retries, rate-limit
 # waits and Klaviyo job polls included (a delay step waits as long as it was told to).
 RUN_STEP_TIMEOUT_SECONDS = env.int("RUN_STEP_TIMEOUT_SECONDS", default=2 * 3600)

@@ -6,7 +6,9 @@ from celery import shared_task
 
 from builder.engine import executor
 from builder.services.health import heartbeat_record
+from builder.services.notices import failure_notice_send as notice_send
 from builder.services.runs import runs_orphaned
+from builder.services.runs import runs_prune as prune
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -30,3 +32,15 @@ def runs_sweep() -> int:
     for run_id in ids:
         run_execute.delay(run_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def failure_notice_send(run_id: int) -> int:
+    """Email a workflow's owner that its run failed."""
+    return notice_send(run_id=run_id)
+
+
+@shared_task(ignore_result=True)
+def runs_prune() -> int:
+    """Delete runs past their workspace's retention; return how many."""
+    return prune().runs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
@@ -30,8 +31,9 @@ def _time(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def run_summary_json(run: Run) -> dict[str, Any]:
-    return {
+def run_summary_json(run: Run, counts: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """A run without its steps; with `counts`, how many of its step records ended how."""
+    summary = {
         "id": run.pk,
         "workflow": run.workflow_id,
         "version": run.version.number if run.version else None,
@@ -43,8 +45,16 @@ def run_summary_json(run: Run) -> dict[str, Any]:
         "created_at": _time(run.created_at),
         "started_at": _time(run.started_at),
         "finished_at": _time(run.finished_at),
+        "duration_ms": run.duration_ms,
+        "replay_of": run.replay_of_id,
+        "replay_from": (run.replay_from or "start") if run.replay_of_id else None,
         "url": reverse("run_detail", args=[run.pk]),
     }
+    if counts is not None:
+        summary["steps"] = {
+            status: counts.get(status, 0) for status in ("succeeded", "failed", "skipped")
+        }
+    return summary
 
 
 def step_json(step: StepRun) -> dict[str, Any]:
@@ -56,6 +66,7 @@ def step_json(step: StepRun) -> dict[str, Any]:
         "output": step.output,
         "error": step.error or None,
         "skipped_because": step.state.get("skipped_because"),
+        "reused_from": step.state.get("reused_from"),
         "started_at": _time(step.started_at),
         "finished_at": _time(step.finished_at),
         "attempts": [

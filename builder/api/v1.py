@@ -1,13 +1,11 @@
 """Version 1 of the JSON API: workflows (create, read, replace, publish, export), runs (start,
-read, cancel, list). Every route acts for the workspace of the bearer token; another workspace's
-ids answer 404, malformed JSON 400, a missing or bad token 401 — never a 500.
+read, cancel, replay, list). Every route acts for the workspace of the bearer token; another
+workspace's ids answer 404, malformed JSON 400, a missing or bad token 401 — never a 500.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -18,7 +16,15 @@ from ninja.security import HttpBearer
 from builder import strictjson
 from builder.api.serializers import problems_json, run_json, run_summary_json, workflow_json
 from builder.models import ApiToken, Run, Workflow
+from builder.selectors.runs import PAGE_SIZE, RunFilters, cursor_read, run_page
 from builder.services.api_tokens import api_token_authenticate
+from builder.services.replays import (
+    START_CHOICES,
+    VERSION_CHOICES,
+    ReplayRefused,
+    replay_plan,
+    run_replay,
+)
 from builder.services.runs import NotPublished, PayloadInvalid, run_cancel, run_start
 from builder.services.workflows import (
     WorkflowInvalid,
@@ -29,7 +35,6 @@ from builder.services.workflows import (
     workflow_update,
 )
 
-PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
@@ -185,49 +190,92 @@ def cancel_run(request: HttpRequest, run_id: int) -> JsonResponse:
     return JsonResponse(run_summary_json(run_cancel(run=run)))
 
 
-def _cursor(run: Run) -> str:
-    raw = f"{run.created_at.isoformat()}|{run.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+@api.post(
+    "/runs/{run_id}/replay", summary="Replay a finished run from its start or its failed step"
+)
+def replay_run(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = _run(request, run_id)
+    if run is None:
+        return _error(404, NOT_FOUND)
+    body: Any = {}
+    if request.body.strip():
+        body, bad = _body(request)
+        if bad:
+            return bad
+    if not isinstance(body, dict):
+        return _error(
+            400, 'Send {"from": "start" | "failed_step", "version": "original" | "current"}.'
+        )
+    start, version = body.get("from", "start"), body.get("version", "original")
+    if start not in START_CHOICES or version not in VERSION_CHOICES:
+        return _error(
+            400,
+            f'"from" is one of {", ".join(START_CHOICES)} and "version" one of '
+            f"{', '.join(VERSION_CHOICES)}.",
+        )
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, _, pk = raw.partition("|")
-        return datetime.fromisoformat(moment), int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        return None
+        plan = replay_plan(run=run, start=start, version=version)
+    except ReplayRefused as refused:
+        return _error(409, str(refused))
+    replay = run_replay(plan=plan)
+    return JsonResponse(
+        {
+            "id": replay.pk,
+            "status": replay.status,
+            "url": reverse("run_detail", args=[replay.pk]),
+            "replay_of": run.pk,
+            "from": plan.start_from or "start",
+            "version": plan.version.number,
+            "reused_steps": sorted({record.step_key for record in plan.reused}),
+            "repeats": [repeat.to_dict() for repeat in plan.repeats],
+        },
+        status=202,
+    )
 
 
-@api.get("/runs", summary="Runs, newest first; filter by workflow and status")
+@api.get("/runs", summary="Runs, newest first; filter by workflow, status, trigger, dates, search")
 def list_runs(
     request: HttpRequest,
     workflow: int | None = None,
     status: str | None = None,
+    trigger: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    q: str | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> JsonResponse:
-    runs = Run.objects.for_workspace(_workspace(request)).select_related("version")
-    if workflow is not None:
-        runs = runs.filter(workflow_id=workflow)
-    if status:
-        if status not in Run.Status.values:
-            return _error(
-                400, f"Unknown status {status!r}; use one of {', '.join(Run.Status.values)}."
-            )
-        runs = runs.filter(status=status)
+    if status and status not in Run.Status.values:
+        return _error(400, f"Unknown status {status!r}; use one of {', '.join(Run.Status.values)}.")
+    kinds = [kind for kind in Run.Trigger.values if kind != Run.Trigger.TEST]
+    if trigger and trigger not in kinds:
+        return _error(400, f"Unknown trigger {trigger!r}; use one of {', '.join(kinds)}.")
+    position = None
     if cursor:
-        position = _decode_cursor(cursor)
+        position = cursor_read(cursor)
         if position is None:
             return _error(400, "That cursor is not one this API gave out.")
-        moment, pk = position
-        runs = runs.filter(created_at__lte=moment).exclude(created_at=moment, pk__gte=pk)
-    size = max(1, min(limit, MAX_PAGE_SIZE))
-    page = list(runs.order_by("-created_at", "-pk")[: size + 1])
+    filters = RunFilters(
+        status=status or "",
+        workflow_id=workflow if workflow is not None and 0 < workflow < 2**63 else None,
+        trigger=trigger or "",
+        since=since,
+        until=until,
+        query=(q or "")[:200],
+    )
+    if workflow is not None and filters.workflow_id is None:
+        return JsonResponse({"results": [], "next": None})
+    page = run_page(
+        _workspace(request), filters, cursor=position, size=max(1, min(limit, MAX_PAGE_SIZE))
+    )
     following = None
-    if len(page) > size:
-        page = page[:size]
+    if page.following:
         query = request.GET.copy()
-        query["cursor"] = _cursor(page[-1])
+        query["cursor"] = page.following
         following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-    return JsonResponse({"results": [run_summary_json(run) for run in page], "next": following})
+    return JsonResponse(
+        {
+            "results": [run_summary_json(row.run, counts=row.counts) for row in page.rows],
+            "next": following,
+        }
+    )

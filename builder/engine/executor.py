@@ -41,8 +41,9 @@ from builder.engine.records import (
 )
 from builder.engine.redaction import redact
 from builder.engine.safety import safe_to_repeat
-from builder.models import Run, StepRun
-from builder.queue import run_execute_at, run_execute_soon
+from builder.models import Run, StepRun, Workflow
+from builder.queue import failure_notice_soon, run_execute_at, run_execute_soon
+from builder.runsearch import index_run
 
 logger = logging.getLogger("builder.engine")
 
@@ -194,8 +195,9 @@ def execute(run: Run) -> Outcome:
         # A test run's samples stand in for the outputs of the steps above the tested one.
         steps=dict(run.test_samples) if run.version is None else {},
     )
-    # A run's first execution (its first claim) has no steps on record yet.
-    existing = _step_runs(run) if run.claim > 1 else {}
+    # A run's first execution (its first claim) has no steps on record yet, unless it replays
+    # from a failed step: then the steps before it carry the original's records.
+    existing = _step_runs(run) if run.claim > 1 or run.replay_from else {}
     deadline = (run.started_at or timezone.now()) + timedelta(seconds=settings.RUN_TIMEOUT_SECONDS)
     with Heartbeat(run) as heartbeat:
         context.stop = heartbeat.canceled
@@ -250,11 +252,34 @@ def _cancel_requested(run: Run) -> bool:
 
 def _finish(run: Run, status: str, message: str) -> Outcome:
     now = timezone.now()
-    Run.objects.filter(pk=run.pk, claim=run.claim).update(
-        status=status, error=message[:5000], finished_at=now, heartbeat_at=None, wake_at=None
+    duration = (now - (run.started_at or now)).total_seconds() * 1000
+    finished = Run.objects.filter(pk=run.pk, claim=run.claim).update(
+        status=status,
+        error=message[:5000],
+        finished_at=now,
+        heartbeat_at=None,
+        wake_at=None,
+        duration_ms=duration,
     )
+    if finished and run.trigger_kind != Run.Trigger.TEST:
+        if message:
+            index_run(run.pk, run.workspace_id, error=message)
+        if status in (Status.FAILED, Status.NEEDS_REVIEW):
+            _notice_failure(run, now)
     _start_next(run)
     return Outcome(status)
+
+
+def _notice_failure(run: Run, now: datetime) -> None:
+    """Ask for a failure email, unless the workflow had one in the last few minutes."""
+    quiet = now - timedelta(minutes=settings.FAILURE_NOTICE_MINUTES)
+    due = (
+        Workflow.objects.filter(pk=run.workflow_id, notify_failures=True)
+        .filter(Q(failure_notified_at__isnull=True) | Q(failure_notified_at__lte=quiet))
+        .update(failure_notified_at=now)
+    )
+    if due:
+        failure_notice_soon(run.pk)
 
 
 def _wait(run: Run, wait: Wait) -> Outcome:

@@ -124,6 +124,19 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     }
 
 
+class RetentionForm(forms.ModelForm):
+    """How many days finished runs are kept."""
+
+    class Meta:
+        model = Workspace
+        fields = ["run_retention_days"]
+        labels = {"run_retention_days": "Keep runs for (days)"}
+        help_texts = {
+            "run_retention_days": "Finished runs older than this are deleted every night "
+            "(1 to 3650 days)."
+        }
+
+
 class WorkspaceForm(forms.ModelForm):
     class Meta:
         model = Workspace

@@ -4,7 +4,7 @@ from .accounts import Membership, User, Workspace
 from .api import ApiToken
 from .health import WorkerHeartbeat
 from .invitations import Invitation
-from .runs import Run, StepAttempt, StepRun
+from .runs import Run, RunSearchTerm, StepAttempt, StepRun
 from .scoping import WorkspaceScopedModel
 from .workflows import Workflow, WorkflowVersion
 
@@ -13,6 +13,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Run",
+    "RunSearchTerm",
     "StepAttempt",
     "StepRun",
     "User",

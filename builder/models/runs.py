@@ -39,6 +39,8 @@ class Run(WorkspaceScopedModel):
         KLAVIYO_POLL = "klaviyo_poll", "Klaviyo polling"
         #: The editor's Test step: one draft step, with samples standing in for earlier steps.
         TEST = "test", "Test step"
+        #: A replay of an earlier run (`replay_of`), from its start or from its failed step.
+        REPLAY = "replay", "Replay"
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
     #: The version it runs; None for a test of a draft step (see `test_definition`).
@@ -65,6 +67,14 @@ class Run(WorkspaceScopedModel):
     test_samples = models.JSONField(default=dict, blank=True)
     #: Bumped on every claim, so a redelivered or stale task message finds it taken.
     claim = models.PositiveIntegerField(default=0)
+    #: The run this one replays, and the step it started from ("" for the start): the steps
+    #: before that step carry the original's records, copied before the replay was queued.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    replay_from = models.CharField(max_length=64, blank=True)
+    #: From start to finish, written when the run finishes (the charts' percentiles read it).
+    duration_ms = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -72,6 +82,14 @@ class Run(WorkspaceScopedModel):
             models.Index(fields=["workspace", "-created_at"], name="run_by_workspace"),
             models.Index(fields=["workflow", "-created_at"], name="run_by_workflow"),
             models.Index(fields=["status", "heartbeat_at"], name="run_by_status"),
+            # The runs list's filters, newest first.
+            models.Index(
+                fields=["workspace", "status", "-created_at"], name="run_by_workspace_status"
+            ),
+            models.Index(
+                fields=["workspace", "trigger_kind", "-created_at"],
+                name="run_by_workspace_trigger",
+            ),
             # The editor's samples: a workflow's latest test runs, however many runs it has.
             models.Index(
                 fields=["workflow", "-id"],
@@ -86,6 +104,31 @@ class Run(WorkspaceScopedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class RunSearchTerm(models.Model):
+    """A word or whole value of a run's trigger data or error, lower-cased, for the search box.
+
+    Searching a LIKE pattern through every run's payload reads them all; these rows are found
+    through an index, by prefix (`builder/runsearch.py` says what becomes a term).
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="search_terms")
+    workspace_id = models.BigIntegerField()
+    term = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace_id", "term", "run"],
+                name="run_term_by_workspace",
+                # LIKE 'prefix%' can use it on PostgreSQL whatever the database's collation.
+                opclasses=["", "varchar_pattern_ops", ""],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.term
 
 
 class StepRun(models.Model):

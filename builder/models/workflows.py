@@ -31,6 +31,9 @@ class Workflow(WorkspaceScopedModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Email the owner when runs fail, at most once per FAILURE_NOTICE_MINUTES.
+    notify_failures = models.BooleanField(default=True)
+    failure_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -41,6 +41,14 @@ def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
     return workspace
 
 
+def workspace_retention_set(*, workspace: Workspace, days: int) -> Workspace:
+    """Keep the workspace's finished runs for `days` days (the nightly prune deletes the rest)."""
+    workspace.run_retention_days = days
+    workspace.full_clean()
+    workspace.save(update_fields=["run_retention_days"])
+    return workspace
+
+
 def membership_add(
     *, workspace: Workspace, email: str, role: str = Membership.Role.MEMBER
 ) -> Membership:

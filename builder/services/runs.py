@@ -1,8 +1,12 @@
-"""Write-side functions for runs: start one, cancel one, and find orphaned ones (the sweeper)."""
+"""Write-side functions for runs: start, cancel, delete and prune them, and find orphaned ones
+(the sweeper). Replays are in `builder/services/replays.py`.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +16,9 @@ from jsonschema import Draft202012Validator
 
 from builder import strictjson
 from builder.engine.definition import WorkflowProblem
-from builder.models import Run, Workflow, WorkflowVersion
+from builder.models import Run, RunSearchTerm, StepAttempt, StepRun, Workflow, WorkflowVersion
 from builder.queue import run_execute_soon
+from builder.runsearch import index_run
 from integrations.klaviyo.catalog.validation import FORMAT_CHECKER, errors_for
 
 
@@ -77,6 +82,7 @@ def run_start(
             trigger_kind=trigger,
             trigger_payload=payload,
         )
+        index_run(run.pk, workflow.workspace_id, payload=payload)
         transaction.on_commit(lambda: run_execute_soon(run.pk))
     return run
 
@@ -118,3 +124,70 @@ def runs_orphaned() -> list[int]:
         "pk", flat=True
     )
     return sorted({*orphaned, *overdue, *forgotten})
+
+
+class RunBusy(Exception):
+    """The run is still in progress; cancel it first."""
+
+
+def _delete_runs(ids: list[int]) -> int:
+    """Delete these runs with their steps, attempts and search terms; return the steps deleted.
+
+    Plain DELETE statements: Django's cascading delete would first load every step into memory.
+    A replay of a deleted run keeps its records and loses only the link.
+    """
+    StepAttempt.objects.filter(step_run__run_id__in=ids)._raw_delete(StepAttempt.objects.db)
+    steps = StepRun.objects.filter(run_id__in=ids)
+    count = steps.count()
+    steps._raw_delete(steps.db)
+    RunSearchTerm.objects.filter(run_id__in=ids)._raw_delete(RunSearchTerm.objects.db)
+    Run.objects.filter(replay_of_id__in=ids).update(replay_of=None)
+    Run.objects.filter(pk__in=ids)._raw_delete(Run.objects.db)
+    return count
+
+
+def run_delete(*, run: Run) -> None:
+    """Delete a finished run with everything it recorded; raise RunBusy while it is in progress."""
+    with transaction.atomic():
+        if not Run.objects.filter(pk=run.pk, status__in=Run.FINISHED).exists():
+            raise RunBusy("The run is still in progress: cancel it, then delete it.")
+        _delete_runs([run.pk])
+
+
+@dataclass
+class Pruned:
+    runs: int = 0
+    steps: int = 0
+    #: The longest a batch's transaction (and so its write lock) lasted.
+    longest_batch_ms: float = 0.0
+
+
+PRUNE_BATCH = 500
+
+
+def runs_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH) -> Pruned:
+    """Delete finished runs older than their workspace's retention, a batch per transaction.
+
+    Each batch is one short transaction, so the web and the workers write in between; a run
+    still in progress is kept, however old.
+    """
+    from builder.models import Workspace
+
+    now = now or timezone.now()
+    pruned = Pruned()
+    for workspace_id, days in Workspace.objects.values_list("pk", "run_retention_days"):
+        cutoff = now - timedelta(days=days)
+        old = Run.objects.filter(
+            workspace_id=workspace_id, created_at__lt=cutoff, status__in=Run.FINISHED
+        ).order_by()
+        while True:
+            began = time.perf_counter()
+            with transaction.atomic():
+                ids = list(old.values_list("pk", flat=True)[:batch_size])
+                if not ids:
+                    break
+                pruned.steps += _delete_runs(ids)
+            pruned.runs += len(ids)
+            elapsed = (time.perf_counter() - began) * 1000
+            pruned.longest_batch_ms = max(pruned.longest_batch_ms, elapsed)
+    return pruned

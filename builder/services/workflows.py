@@ -196,6 +196,13 @@ def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> None:
     workflow.save(update_fields=["enabled", "updated_at"])
 
 
+def workflow_notices_set(*, workflow: Workflow, on: bool) -> None:
+    """Switch the failure emails to the workflow's owner on or off."""
+    if workflow.notify_failures != on:
+        workflow.notify_failures = on
+        workflow.save(update_fields=["notify_failures"])
+
+
 def workflow_version_export(*, version: WorkflowVersion) -> dict[str, Any]:
     """Return a published version in the workflow format: connections by name, no secret."""
     return _in_format_order(version.definition)

@@ -54,3 +54,27 @@ def pretty_json(value: object) -> str:
     if value is None:
         return "—"
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def duration(milliseconds: float | None) -> str:
+    """Return a duration for people: "850 ms", "4.2 s", "3 min 5 s", "2 h 10 min"."""
+    if milliseconds is None:
+        return "—"
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    seconds = milliseconds / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def first_line(text: str, length: int = 160) -> str:
+    """Return the first line of a message, cut to `length` characters."""
+    line = (text or "").strip().split("\n", 1)[0]
+    return line if len(line) <= length else line[: length - 1] + "…"

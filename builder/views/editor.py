@@ -32,6 +32,7 @@ from builder.services.runs import NotPublished, PayloadInvalid, run_start
 from builder.services.workflows import (
     WorkflowInvalid,
     errors_of,
+    workflow_notices_set,
     workflow_publish,
 )
 from builder.views.editor_page import (
@@ -66,8 +67,10 @@ def editor(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @workspace_required
 def workflow_save(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the workflow's name, description and concurrency limit."""
+    """Save the workflow's name, description, concurrency limit and failure emails."""
     workflow = workflow_for(request, pk)
+    if "notify_failures_shown" in request.POST:
+        workflow_notices_set(workflow=workflow, on="notify_failures" in request.POST)
     errors: list[tuple[str | None, FieldError]] = []
     limit_text = request.POST.get("max_concurrent_runs", "0").strip() or "0"
     limit = int(limit_text) if limit_text.isdigit() and len(limit_text) < 7 else None

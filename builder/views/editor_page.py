@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -244,6 +245,7 @@ def page_context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str
         "workflow": workflow,
         "document": document,
         "editor": editor,
+        "failure_notice_minutes": settings.FAILURE_NOTICE_MINUTES,
         "cards": editor.cards(open_step, test),
         "problem_links": problem_links(editor),
         "trigger_fields": trigger_fields(trigger.get("input_schema")),

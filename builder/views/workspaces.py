@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_POST, require_safe
 
-from builder.forms import ApiTokenForm, InvitationForm, WorkspaceForm
+from builder.forms import ApiTokenForm, InvitationForm, RetentionForm, WorkspaceForm
 from builder.models import ApiToken, Invitation, Membership, Workspace
 from builder.selectors import (
     memberships_of_user,
@@ -77,6 +77,7 @@ def _settings_page(
     request: HttpRequest,
     *,
     rename_form: WorkspaceForm | None = None,
+    retention_form: RetentionForm | None = None,
     invite_form: InvitationForm | None = None,
     token_form: ApiTokenForm | None = None,
 ) -> HttpResponse:
@@ -91,6 +92,7 @@ def _settings_page(
             "memberships": workspace_memberships(workspace),
             "invitations": workspace_invitations(workspace) if is_owner else [],
             "rename_form": rename_form or WorkspaceForm(instance=workspace),
+            "retention_form": retention_form or RetentionForm(instance=workspace),
             "invite_form": invite_form or InvitationForm(),
             "new_invitation": request.session.pop(NEW_INVITATION, None) if is_owner else None,
             "invitation_lifetime": timeuntil(now + timedelta(seconds=settings.INVITATION_TTL), now),
@@ -118,6 +120,19 @@ def workspace_rename(request: HttpRequest) -> HttpResponse:
         return _settings_page(request, rename_form=form)
     account_service.workspace_rename(workspace=request.workspace, name=form.cleaned_data["name"])
     messages.success(request, "Workspace renamed.")
+    return redirect("workspace_settings")
+
+
+@owner_required
+@require_POST
+def workspace_retention(request: HttpRequest) -> HttpResponse:
+    """Set how many days the workspace keeps finished runs."""
+    form = RetentionForm(request.POST, instance=Workspace.objects.get(pk=request.workspace.pk))
+    if not form.is_valid():
+        return _settings_page(request, retention_form=form)
+    days = form.cleaned_data["run_retention_days"]
+    account_service.workspace_retention_set(workspace=request.workspace, days=days)
+    messages.success(request, f"Runs are now kept for {days} day{'s' * (days != 1)}.")
     return redirect("workspace_settings")
 
 

@@ -166,12 +166,17 @@ def _counter() -> Any:
 
 
 def inject_faults(account: SandboxAccount) -> None:
-    """Sleep `latency_ms`, and answer 503 on every `fault_every_n`-th request of the account."""
+    """Count the request, sleep `latency_ms`, and answer 503 on every `fault_every_n`-th one.
+
+    `request_count` is every authenticated request the account answered (or refused with a
+    fault): what tests and people count to see what reached the stand-in.
+    """
+    rows = SandboxAccount.objects.filter(pk=account.pk)
     if account.latency_ms:
         time.sleep(min(account.latency_ms, MAX_LATENCY_MS) / 1000)
     if not account.fault_every_n:
+        rows.update(request_count=F("request_count") + 1)
         return
-    rows = SandboxAccount.objects.filter(pk=account.pk)
     with transaction.atomic():
         rows.update(request_count=F("request_count") + 1)
         count = rows.values_list("request_count", flat=True).first() or 0
