@@ -86,4 +86,9 @@ def step_json(step: StepRun) -> dict[str, Any]:
 
 def run_json(run: Run) -> dict[str, Any]:
     steps = run.steps.prefetch_related("attempts").order_by("position", "item_index", "id")
-    return {**run_summary_json(run), "steps": [step_json(step) for step in steps]}
+    replays = list(run.replays.order_by("pk").values_list("pk", flat=True))
+    return {
+        **run_summary_json(run),
+        "replays": replays,
+        "steps": [step_json(step) for step in steps],
+    }

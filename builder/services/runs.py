@@ -130,7 +130,7 @@ class RunBusy(Exception):
     """The run is still in progress; cancel it first."""
 
 
-def _delete_runs(ids: list[int]) -> int:
+def runs_delete(ids: list[int]) -> int:
     """Delete these runs with their steps, attempts and search terms; return the steps deleted.
 
     Plain DELETE statements: Django's cascading delete would first load every step into memory.
@@ -151,7 +151,7 @@ def run_delete(*, run: Run) -> None:
     with transaction.atomic():
         if not Run.objects.filter(pk=run.pk, status__in=Run.FINISHED).exists():
             raise RunBusy("The run is still in progress: cancel it, then delete it.")
-        _delete_runs([run.pk])
+        runs_delete([run.pk])
 
 
 @dataclass
@@ -186,7 +186,7 @@ def runs_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH) ->
                 ids = list(old.values_list("pk", flat=True)[:batch_size])
                 if not ids:
                     break
-                pruned.steps += _delete_runs(ids)
+                pruned.steps += runs_delete(ids)
             pruned.runs += len(ids)
             elapsed = (time.perf_counter() - began) * 1000
             pruned.longest_batch_ms = max(pruned.longest_batch_ms, elapsed)

@@ -17,6 +17,7 @@ from builder.engine.definition import FORMAT, Definition, WorkflowProblem, parse
 from builder.engine.typecheck import Scope
 from builder.engine.validate import ConnectionFacts, validate_definition
 from builder.models import Run, User, Workflow, WorkflowVersion, Workspace
+from builder.services.runs import PRUNE_BATCH, runs_delete
 from integrations.models import Connection
 from integrations.selectors import connections_of_workspace
 
@@ -185,7 +186,9 @@ def workflow_delete(*, workflow: Workflow) -> None:
         raise WorkflowBusy(running)
     # The runs first: Run.version is PROTECT (no version may vanish from under a run's record),
     # so deleting the versions while their runs still exist would raise ProtectedError.
-    Run.objects.filter(workflow=workflow).delete()
+    ids = list(Run.objects.filter(workflow=workflow).values_list("pk", flat=True))
+    for start in range(0, len(ids), PRUNE_BATCH):
+        runs_delete(ids[start : start + PRUNE_BATCH])
     workflow.delete()
 
 
