@@ -1,4 +1,4 @@
-"""The dashboard and the sections whose content arrives with later work."""
+"""The dashboard: the workspace at a glance."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from builder.selectors import workspace_memberships
+from builder.selectors.run_stats import run_stats
 from builder.workspaces import workspace_required
 
 
@@ -23,29 +24,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "connection_count": connections.count(),
             "healthy_count": connections.filter(status="healthy").count(),
             "action_count": len(all_actions()),
+            "stats": run_stats(request.workspace),
         },
     )
 
-
-SECTIONS = {
-    "runs": {
-        "title": "Runs",
-        "lead": "Every run of every workflow, live while it runs.",
-        "coming": [
-            "Each step's resolved input, output and error.",
-            "Every HTTP attempt with status, timing and rate-limit wait.",
-            "Replay a failed run.",
-        ],
-    },
-}
-
-
-def section(name: str):  # type: ignore[no-untyped-def]
-    """Return a view for a section of the app that is still empty."""
-
-    @workspace_required
-    def view(request: HttpRequest) -> HttpResponse:
-        return render(request, "pages/section.html", {"section": SECTIONS[name], "name": name})
-
-    view.__name__ = f"{name}_page"
-    return view

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 from builder.api.serializers import run_json
 from builder.forms.runs import ReplayForm, RunFilterForm
 from builder.models import Run, Workflow
+from builder.selectors.run_stats import run_stats
 from builder.selectors.runs import cursor_read, run_page
 from builder.services.replays import ReplayPlan, ReplayRefused, replay_plan, run_replay
 from builder.services.runs import RunBusy, run_cancel, run_delete
@@ -45,9 +46,10 @@ def run_list(request: HttpRequest) -> HttpResponse:
         query["cursor"] = page.following
         following = f"?{query.urlencode()}"
         query.pop("cursor")
-    workflow = None
+    workflow = stats = None
     if filters.workflow_id is not None:
         workflow = Workflow.objects.for_workspace(request.workspace).get(pk=filters.workflow_id)
+        stats = run_stats(request.workspace, workflow=workflow)
     context = {
         "form": form,
         "page": page,
@@ -58,6 +60,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         if form.is_bound
         else False,
         "workflow": workflow,
+        "stats": stats,
         "retention_days": request.workspace.run_retention_days,
         "statuses": Run.Status,
     }
