@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
-# honcho gives every process its own PORT, so the worker is told where the web server is.
+# honcho gives every process its own PORT, so the worker is told where the web server is (for
+# the sandbox's API, and for the links in the emails it sends).
 export KLAVIYO_SANDBOX_BASE_URL ?= http://127.0.0.1:$(PORT)/sandbox/klaviyo
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test e2e bench lint format check-deploy audit clean clean-data
 

@@ -42,9 +42,10 @@ urlpatterns = [
     path("workflows/<int:pk>/trigger/", editor.trigger_save, name="trigger_save"),
     path("workflows/<int:pk>/publish/", editor.publish, name="workflow_publish"),
     path("workflows/<int:pk>/run/", editor.run_now, name="workflow_run"),
-    path("workflows/<int:pk>/steps/new/", steps.action_picker, name="action_picker"),
-    path("workflows/<int:pk>/steps/add/", steps.step_add_view, name="step_add"),
-    path("workflows/<int:pk>/steps/order/", steps.step_order_view, name="step_order"),
+    # Not under steps/: a step's key ("add", "new", "order") would name these routes instead.
+    path("workflows/<int:pk>/step-picker/", steps.action_picker, name="action_picker"),
+    path("workflows/<int:pk>/step-picker/add/", steps.step_add_view, name="step_add"),
+    path("workflows/<int:pk>/step-order/", steps.step_order_view, name="step_order"),
     path("workflows/<int:pk>/steps/<str:key>/", steps.step_save, name="step_save"),
     path("workflows/<int:pk>/steps/<str:key>/move/", steps.step_move_view, name="step_move"),
     path(

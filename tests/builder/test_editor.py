@@ -328,3 +328,23 @@ def test_an_empty_name_or_a_limit_too_high_is_refused(client_for, alice, workflo
         assert client.post(save, posted, HTTP_HX_REQUEST="true").status_code == 400
     workflow.refresh_from_db()
     assert workflow.name == workflow.definition["name"] == "VIP welcome"
+
+
+@pytest.mark.parametrize("key", ["add", "new", "order"])
+def test_a_step_whose_key_is_a_route_word_saves(client_for, alice, workflow, key):
+    client = client_for(alice)
+    assert client.post(reverse("step_rename", args=[workflow.pk, "add"]), {"new_key": key})
+    workflow.refresh_from_db()
+    assert [s["key"] for s in workflow.definition["steps"]] == ["find", key]
+    page = client.get(reverse("workflow_editor", args=[workflow.pk]), {"step": key})
+    pairs = [(n, v) for n, v in form_data(page.content.decode(), form_id=f"form-{key}")]
+    pairs = [(n, "XyZ123" if n == "in/list_id" else v) for n, v in pairs]
+    answer = client.post(
+        reverse("step_save", args=[workflow.pk, key]),
+        _post_pairs(pairs).urlencode(),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_HX_REQUEST="true",
+    )
+    assert answer.status_code == 200
+    workflow.refresh_from_db()
+    assert workflow.definition["steps"][1]["input"]["list_id"] == "XyZ123"

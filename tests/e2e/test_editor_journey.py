@@ -264,9 +264,12 @@ def test_build_test_publish_and_run_a_workflow(logged_in, shot, worker, connecti
     run.refresh_from_db()
     errors = [(s.step_key, s.error) for s in run.steps.exclude(error="")]
     expect(status, f"run {run.pk}: {run.status} {run.error!r} {errors}").to_have_text("Succeeded")
-    row = page.get_by_test_id("run-steps").locator("tr", has_text="add_profile_to_list")
-    expect(row).to_contain_text("succeeded")
-    expect(row).to_contain_text(f"POST /api/lists/{target_list.resource_id}/relationships/profiles")
+    row = page.get_by_test_id("step-add_profile_to_list")
+    expect(row).to_have_attribute("data-status", "succeeded")
+    row.locator("summary").first.click()
+    expect(row.get_by_test_id("step-attempts")).to_contain_text(
+        f"/api/lists/{target_list.resource_id}/relationships/profiles"
+    )
     shot(15, "run")
 
     run.refresh_from_db()
