@@ -21,7 +21,8 @@ _EDGE = ".!?…-_/"
 
 def words(text: str) -> list[str]:
     """Split text into lower-cased words, keeping emails, ids and dotted names whole."""
-    found = (word.strip(_EDGE) for word in _WORD.findall(text.casefold()))
+    # NUL is no character of any word, and PostgreSQL text cannot hold it.
+    found = (word.strip(_EDGE) for word in _WORD.findall(text.casefold().replace("\x00", " ")))
     return [word[:TERM_LENGTH] for word in found if word]
 
 
@@ -51,7 +52,7 @@ def terms_of(payload: Any = None, error: str = "") -> list[str]:
             found.setdefault(term, None)
 
     for value in _values(payload):
-        whole = value.strip().casefold()[:TERM_LENGTH]
+        whole = value.replace("\x00", "").strip().casefold()[:TERM_LENGTH]
         if whole:
             add([whole])
         if any(space in value for space in " \t\n"):

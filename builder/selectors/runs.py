@@ -102,10 +102,13 @@ def _searched(runs: QuerySet[Run], workspace: Workspace, query: str) -> QuerySet
     found = Q()
     for word in words:
         terms = RunSearchTerm.objects.filter(_prefix(word), workspace_id=workspace.pk)
-        found &= Q(pk__in=terms.values("run_id"))
-    match = _RUN_ID.fullmatch(query.strip())
-    if match:
-        found |= Q(pk=int(match.group(1)))
+        ids = terms.values("run_id").order_by()
+        match = _RUN_ID.fullmatch(query.strip()) if len(words) == 1 else None
+        if match:
+            # One id set, not "in the terms OR this id": an OR makes PostgreSQL walk every run.
+            run = Run.objects.filter(pk=int(match.group(1))).order_by().values("id")
+            ids = ids.union(run, all=True)
+        found &= Q(pk__in=ids)
     return runs.filter(found)
 
 

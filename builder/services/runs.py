@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -188,6 +188,10 @@ def runs_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH) ->
                     break
                 pruned.steps += runs_delete(ids)
             pruned.runs += len(ids)
-            elapsed = (time.perf_counter() - began) * 1000
-            pruned.longest_batch_ms = max(pruned.longest_batch_ms, elapsed)
+            elapsed = time.perf_counter() - began
+            pruned.longest_batch_ms = max(pruned.longest_batch_ms, elapsed * 1000)
+            if connection.vendor == "sqlite":
+                # SQLite's busy handler retries a waiting writer only every 100 ms or so: without
+                # a pause the next batch takes the lock first, again and again.
+                time.sleep(min(elapsed, 0.1))
     return pruned

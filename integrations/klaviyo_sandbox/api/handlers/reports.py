@@ -53,7 +53,7 @@ def query_metric_aggregates(call: Call) -> Reply:
     )
     try:
         zone = ZoneInfo(attrs.get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long
         raise invalid("Unknown timezone.", pointer=f"{pointer}/timezone") from exc
     start, end, others = _range(attrs["filter"], f"{pointer}/filter")
     interval = attrs.get("interval") or "day"
