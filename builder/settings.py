@@ -305,6 +305,10 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=90)
 RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)
 RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=45.0)
 RUN_TIMEOUT_SECONDS = env.int("RUN_TIMEOUT_SECONDS", default=24 * 3600)
+# Inbound webhooks: the largest body accepted (413 beyond) and requests per workflow per minute
+# (429 beyond; counted in CACHES, so give production a shared cache such as Redis).
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+WEBHOOK_MAX_PER_MINUTE = env.int("WEBHOOK_MAX_PER_MINUTE", default=6000)
 # A workflow's owner gets at most one failure email per FAILURE_NOTICE_MINUTES.
 FAILURE_NOTICE_MINUTES = env.int("FAILURE_NOTICE_MINUTES", default=15)
 # Where the app is reached from a browser: links in emails sent by workers, outside a request.

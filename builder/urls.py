@@ -16,6 +16,7 @@ from builder.views import (
     runs,
     signup,
     steps,
+    webhooks,
     workflows,
     workspaces,
 )
@@ -71,6 +72,8 @@ urlpatterns = [
     path("runs/<int:pk>/delete/", runs.run_delete_view, name="run_delete"),
     path("runs/<int:pk>/export/", runs.run_export, name="run_export"),
     path("api/v1/", api.urls),
+    # Inbound webhooks: the token is the URL's secret part (builder/views/webhooks.py).
+    path("hooks/<str:token>/", webhooks.inbound, name="webhook_inbound"),
     path("", include("integrations.urls")),
     path("accounts/signup/", signup.signup, name="signup"),
     path("accounts/signup/sent/", signup.signup_sent, name="signup_sent"),

@@ -141,6 +141,7 @@ def alices_things(alice, alice_workspace, bob) -> dict[tuple[str, str], list[Any
     )
     signup_token = signing.dumps({"email": "erin@example.com", "next": ""}, salt=SIGNUP_SALT)
     return {
+        ("hooks", "token"): [alices_webhook(alice_workspace, alice)],
         ("connections", "pk"): [api_key.pk, sandbox.pk],
         ("runs", "pk"): [run.pk],
         ("workflows", "pk"): [run.workflow_id],
@@ -183,6 +184,21 @@ def alices_run(workspace: Workspace, connection_name: str | None = None) -> Run:
     workflow, _ = workflow_create(workspace=workspace, user=None, definition=document)
     version = workflow_publish(workflow=workflow, user=None)
     return Run.objects.create(workspace=workspace, workflow=workflow, version=version)
+
+
+def alices_webhook(workspace: Workspace, user: User) -> str:
+    """An armed, unsigned inbound webhook (hostile bodies reach its checks); return its token."""
+    from builder.triggers.services import trigger_sync
+
+    document = {
+        "name": "Orders in",
+        "trigger": {"type": "webhook", "signing": "none", "input_schema": {
+            "type": "object", "properties": {"email": {"type": "string"}}}},
+        "steps": [{"key": "note", "action": "builtin.set", "input": {"values": {"n": 1}}}],
+    }  # fmt: skip
+    workflow, _ = workflow_create(workspace=workspace, user=user, definition=document)
+    workflow_publish(workflow=workflow, user=user)
+    return trigger_sync(workflow=workflow).state.token
 
 
 def urls_of(route: Route, things: dict[tuple[str, str], list[Any]]) -> list[str]:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from builder.engine.definition import WorkflowProblem
 from builder.models import Run, StepRun, Workflow
+from builder.triggers.services import trigger_json
 
 
 def problems_json(problems: list[WorkflowProblem]) -> list[dict[str, Any]]:
@@ -22,6 +23,7 @@ def workflow_json(workflow: Workflow, problems: list[WorkflowProblem]) -> dict[s
         "name": workflow.name,
         "enabled": workflow.enabled,
         "published_version": version.number if version else None,
+        "trigger": trigger_json(workflow),
         "definition": workflow.definition,
         "problems": problems_json(problems),
     }

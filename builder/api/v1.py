@@ -32,7 +32,14 @@ from builder.services.workflows import (
     workflow_export,
     workflow_problems,
     workflow_publish,
+    workflow_set_enabled,
     workflow_update,
+)
+from builder.triggers.services import (
+    TriggerArmError,
+    trigger_json,
+    webhook_regenerate,
+    webhook_url,
 )
 
 MAX_PAGE_SIZE = 200
@@ -142,6 +149,51 @@ def publish_workflow(request: HttpRequest, workflow_id: int) -> JsonResponse:
     except WorkflowInvalid as invalid:
         return _error(409, str(invalid), problems=problems_json(invalid.problems))
     return JsonResponse({"version": version.number})
+
+
+def _switched(workflow: Workflow, enabled: bool) -> JsonResponse:
+    try:
+        synced = workflow_set_enabled(workflow=workflow, enabled=enabled)
+    except TriggerArmError as error:
+        return _error(409, str(error), trigger=trigger_json(workflow))
+    answer = workflow_json(workflow, workflow_problems(workflow=workflow))
+    if synced.new_secret:
+        answer["trigger"]["secret"] = synced.new_secret  # shown this once, never again
+    return JsonResponse(answer)
+
+
+@api.post("/workflows/{workflow_id}/enable", summary="Enable the workflow and arm its trigger")
+def enable_workflow(request: HttpRequest, workflow_id: int) -> JsonResponse:
+    workflow = _workflow(request, workflow_id)
+    if workflow is None:
+        return _error(404, NOT_FOUND)
+    return _switched(workflow, True)
+
+
+@api.post("/workflows/{workflow_id}/disable", summary="Disable the workflow: disarm its trigger")
+def disable_workflow(request: HttpRequest, workflow_id: int) -> JsonResponse:
+    workflow = _workflow(request, workflow_id)
+    if workflow is None:
+        return _error(404, NOT_FOUND)
+    return _switched(workflow, False)
+
+
+@api.post(
+    "/workflows/{workflow_id}/webhook/regenerate",
+    summary="A new webhook URL (and signing secret); the old ones stop working",
+)
+def regenerate_webhook(request: HttpRequest, workflow_id: int) -> JsonResponse:
+    workflow = _workflow(request, workflow_id)
+    if workflow is None:
+        return _error(404, NOT_FOUND)
+    try:
+        state, secret = webhook_regenerate(workflow=workflow)
+    except TriggerArmError as error:
+        return _error(409, str(error))
+    answer: dict[str, Any] = {"url": webhook_url(state)}
+    if secret:
+        answer["secret"] = secret
+    return JsonResponse(answer)
 
 
 @api.get("/workflows/{workflow_id}/export", summary="The draft in the workflow format")

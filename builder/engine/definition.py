@@ -11,13 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from builder.engine.triggers import Trigger, parse_trigger
 
 FORMAT = "stepbuilder.workflow/1"
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 RESERVED_KEYS = {"trigger", "steps", "item", "item_index", "run"}
-TRIGGER_TYPES = ("manual",)
 MAX_STEPS = 200
 MAX_RETRIES = 10
 MAX_FOR_EACH_ITEMS = 10_000
@@ -104,11 +102,19 @@ class Step:
 @dataclass(frozen=True)
 class Definition:
     name: str
-    trigger_type: str
-    input_schema: dict[str, Any]
+    trigger: Trigger
     steps: tuple[Step, ...]
     description: str = ""
     max_concurrent_runs: int = 0
+
+    @property
+    def trigger_type(self) -> str:
+        return self.trigger.type
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """What a run's `trigger` holds, for references (`{{ trigger.* }}`) and run inputs."""
+        return self.trigger.data_schema
 
     def step(self, key: str) -> Step | None:
         return next((step for step in self.steps if step.key == key), None)
@@ -118,7 +124,7 @@ class Definition:
         document: dict[str, Any] = {"format": FORMAT, "name": self.name}
         if self.description:
             document["description"] = self.description
-        document["trigger"] = {"type": self.trigger_type, "input_schema": self.input_schema}
+        document["trigger"] = self.trigger.to_document()
         if self.max_concurrent_runs:
             document["max_concurrent_runs"] = self.max_concurrent_runs
         document["steps"] = [step.to_document() for step in self.steps]
@@ -170,53 +176,17 @@ def parse_definition(document: Any) -> tuple[Definition, list[WorkflowProblem]]:
             "max_concurrent_runs is a whole number from 0 (no limit) to 100.",
         )  # fmt: skip
         concurrency = 0
-    trigger_type, input_schema = _trigger(document.get("trigger"), problems)
+    trigger, found = parse_trigger(document.get("trigger"))
+    problems += [WorkflowProblem(None, pointer, message) for pointer, message in found]
     steps = _steps(document.get("steps"), problems)
     definition = Definition(
         name=name.strip(),
         description=description,
-        trigger_type=trigger_type,
-        input_schema=input_schema,
+        trigger=trigger,
         steps=tuple(steps),
         max_concurrent_runs=concurrency,
     )
     return definition, problems
-
-
-def _trigger(trigger: Any, problems: list[WorkflowProblem]) -> tuple[str, dict[str, Any]]:
-    if trigger is None:
-        return "manual", {"type": "object", "properties": {}}
-    if not isinstance(trigger, dict):
-        _problem(problems, None, "/trigger", "The trigger is an object with a type.")
-        return "manual", {"type": "object", "properties": {}}
-    kind = trigger.get("type", "manual")
-    if kind not in TRIGGER_TYPES:
-        _problem(
-            problems, None, "/trigger/type",
-            f"Unknown trigger type {kind!r}; use one of: {', '.join(TRIGGER_TYPES)}.",
-        )  # fmt: skip
-        kind = "manual"
-    schema = trigger.get("input_schema", {"type": "object", "properties": {}})
-    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
-        _problem(
-            problems, None, "/trigger/input_schema",
-            "The trigger's input_schema is a JSON Schema of an object "
-            '({"type": "object", "properties": {...}}).',
-        )  # fmt: skip
-        schema = {"type": "object", "properties": {}}
-    else:
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as error:
-            where = "/".join(str(part) for part in error.absolute_path)
-            _problem(
-                problems, None, "/trigger/input_schema" + (f"/{where}" if where else ""),
-                f"The trigger's input schema is not valid JSON Schema: {error.message}",
-            )  # fmt: skip
-            schema = {"type": "object", "properties": {}}
-    for extra in sorted(set(trigger) - {"type", "input_schema"}):
-        _problem(problems, None, f"/trigger/{extra}", f"Unknown trigger field {extra!r}.")
-    return kind, schema
 
 
 def _steps(raw: Any, problems: list[WorkflowProblem]) -> list[Step]:

@@ -6,6 +6,7 @@ from .health import WorkerHeartbeat
 from .invitations import Invitation
 from .runs import Run, RunSearchTerm, StepAttempt, StepRun
 from .scoping import WorkspaceScopedModel
+from .triggers import TriggerEvent, TriggerState
 from .workflows import Workflow, WorkflowVersion
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "RunSearchTerm",
     "StepAttempt",
     "StepRun",
+    "TriggerEvent",
+    "TriggerState",
     "User",
     "WorkerHeartbeat",
     "Workflow",

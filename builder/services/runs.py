@@ -15,8 +15,16 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from builder import strictjson
-from builder.engine.definition import WorkflowProblem
-from builder.models import Run, RunSearchTerm, StepAttempt, StepRun, Workflow, WorkflowVersion
+from builder.engine.definition import WorkflowProblem, parse_definition
+from builder.models import (
+    Run,
+    RunSearchTerm,
+    StepAttempt,
+    StepRun,
+    TriggerEvent,
+    Workflow,
+    WorkflowVersion,
+)
 from builder.queue import run_execute_soon
 from builder.runsearch import index_run
 from integrations.klaviyo.catalog.validation import FORMAT_CHECKER, errors_for
@@ -34,9 +42,22 @@ class PayloadInvalid(Exception):
         super().__init__("; ".join(f"{p.field or 'input'}: {p.message}" for p in problems))
 
 
+_schemas: dict[tuple[int, datetime], dict[str, Any]] = {}
+
+
+def _data_schema(version: WorkflowVersion) -> dict[str, Any]:
+    """The schema of the version's trigger data (versions are immutable: read once)."""
+    key = (version.pk, version.published_at)
+    if key not in _schemas:
+        if len(_schemas) >= 256:
+            _schemas.clear()
+        _schemas[key] = parse_definition(version.definition)[0].input_schema
+    return _schemas[key]
+
+
 def payload_problems(version: WorkflowVersion, payload: Any) -> list[WorkflowProblem]:
-    """Check a trigger payload against the version's trigger input schema."""
-    schema = (version.definition.get("trigger") or {}).get("input_schema") or {"type": "object"}
+    """Check a run's trigger data against the schema of its version's trigger's data."""
+    schema = _data_schema(version) or {"type": "object"}
     if not isinstance(payload, dict):
         return [WorkflowProblem(None, "/input", "The input is an object of trigger fields.")]
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
@@ -177,6 +198,10 @@ def runs_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH) ->
     pruned = Pruned()
     for workspace_id, days in Workspace.objects.values_list("pk", "run_retention_days"):
         cutoff = now - timedelta(days=days)
+        # What triggers noted (deliveries, polled ids) goes with the runs of the same age.
+        TriggerEvent.objects.filter(
+            workflow__workspace_id=workspace_id, received_at__lt=cutoff
+        )._raw_delete(TriggerEvent.objects.db)
         old = Run.objects.filter(
             workspace_id=workspace_id, created_at__lt=cutoff, status__in=Run.FINISHED
         ).order_by()

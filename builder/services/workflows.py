@@ -6,6 +6,7 @@ problems is saved as a draft but neither published nor run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from builder.engine.typecheck import Scope
 from builder.engine.validate import ConnectionFacts, validate_definition
 from builder.models import Run, User, Workflow, WorkflowVersion, Workspace
 from builder.services.runs import PRUNE_BATCH, runs_delete
+from builder.triggers.services import Synced, TriggerArmError, trigger_disarm_all, trigger_sync
 from integrations.models import Connection
 from integrations.selectors import connections_of_workspace
 
@@ -107,6 +109,10 @@ def workflow_publish(*, workflow: Workflow, user: User | None) -> WorkflowVersio
     )
     workflow.published_version = version
     workflow.save(update_fields=["published_version", "updated_at"])
+    # An enabled workflow's trigger follows the new version; when it cannot be armed, the
+    # version is published all the same and the trigger's state says why.
+    with contextlib.suppress(TriggerArmError):
+        trigger_sync(workflow=workflow, make_secret=False)
     return version
 
 
@@ -186,17 +192,20 @@ def workflow_delete(*, workflow: Workflow) -> None:
         raise WorkflowBusy(running)
     # The runs first: Run.version is PROTECT (no version may vanish from under a run's record),
     # so deleting the versions while their runs still exist would raise ProtectedError.
+    trigger_disarm_all(workflow=workflow)
     ids = list(Run.objects.filter(workflow=workflow).values_list("pk", flat=True))
     for start in range(0, len(ids), PRUNE_BATCH):
         runs_delete(ids[start : start + PRUNE_BATCH])
     workflow.delete()
 
 
-def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> None:
-    """Switch the workflow on or off. Off, its trigger starts no runs by itself; Run now and
-    the API still start runs, as a test would (n8n and Zapier do the same)."""
+def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> Synced:
+    """Switch the workflow on or off, arming or disarming its trigger. Off, its trigger starts
+    no runs by itself; Run now and the API still start runs, as a test would (n8n and Zapier do
+    the same). Raise TriggerArmError when the trigger cannot be armed (the workflow stays on)."""
     workflow.enabled = enabled
     workflow.save(update_fields=["enabled", "updated_at"])
+    return trigger_sync(workflow=workflow)
 
 
 def workflow_notices_set(*, workflow: Workflow, on: bool) -> None:

@@ -27,4 +27,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "stats": run_stats(request.workspace),
         },
     )
-

@@ -21,6 +21,7 @@ from builder.models import Run, Workflow
 from builder.selectors import draft_differs, workflow_rows
 from builder.services import workflows as workflow_service
 from builder.services.workflows import WorkflowFileRefused
+from builder.triggers.services import TriggerArmError
 from builder.views.editor_page import workflow_for
 from builder.workspaces import get_for_workspace_or_404, workspace_required
 from integrations.models import Connection
@@ -109,7 +110,13 @@ def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     if value not in (None, "on"):
         messages.error(request, "Nothing changed: send enabled=on to enable, nothing to disable.")
     else:
-        workflow_service.workflow_set_enabled(workflow=workflow, enabled=value == "on")
+        try:
+            workflow_service.workflow_set_enabled(workflow=workflow, enabled=value == "on")
+        except TriggerArmError as error:
+            messages.error(
+                request, f"“{workflow.name}” is enabled, but its trigger is off: {error}"
+            )
+            return HttpResponseRedirect(target)
         state = (
             "enabled"
             if workflow.enabled

@@ -30,6 +30,7 @@ PUBLIC = {
     "invitation_detail",
     "invitation_accept",
     "invitation_decline",
+    "webhook_inbound",  # its token is its key; tests/builder/test_webhooks.py
 }
 #: The JSON API (`api_v1`) authenticates by token; tests/builder/test_api.py covers it.
 OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox", "api_v1"}

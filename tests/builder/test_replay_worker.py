@@ -7,7 +7,7 @@ import pytest
 from builder.models import Run, StepRun
 from builder.services.replays import replay_plan, run_replay
 from builder.services.runs import run_start
-from builder.services.workflows import workflow_update, workflow_publish
+from builder.services.workflows import workflow_publish, workflow_update
 from integrations import services
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxResource
 from tests.builder.test_engine_worker import CONNECTION, finished, published

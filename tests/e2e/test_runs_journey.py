@@ -67,7 +67,8 @@ def vip_workflow(workspace, user):
              "input": {"email": "{{ trigger.email }}"}},
             {"key": "add", "name": "Add to the VIP list", "action": "KLAVIYO_ADD_PROFILE_TO_LIST",
              "connection": CONNECTION,
-             "input": {"list_id": "NoSuchList", "profile_ids": ["{{ steps.profile.data.data.id }}"]}},
+             "input": {"list_id": "NoSuchList",
+                       "profile_ids": ["{{ steps.profile.data.data.id }}"]}},
         ],
     }  # fmt: skip
     workflow, _ = workflow_create(workspace=workspace, user=user, definition=document)

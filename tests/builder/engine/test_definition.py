@@ -100,8 +100,8 @@ def test_the_trigger_schema_must_be_json_schema_of_an_object():
         doc(trigger={"type": "manual", "input_schema": {"type": "object", "required": "email"}})
     )
     assert any(field.startswith("/trigger/input_schema") for _, field in found)
-    found = messages(doc(trigger={"type": "schedule"}))
-    assert "Unknown trigger type 'schedule'" in found[(None, "/trigger/type")]
+    found = messages(doc(trigger={"type": "carrier_pigeon"}))
+    assert "Unknown trigger type 'carrier_pigeon'" in found[(None, "/trigger/type")]
 
 
 def test_unknown_fields_and_formats_are_named():

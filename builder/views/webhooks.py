@@ -1,0 +1,120 @@
+"""Inbound webhooks: `POST /hooks/<token>/` starts a run of the workflow whose URL it is.
+
+Checked in this order, each refusal with a JSON `{"detail"}` a sender can act on: an unknown or
+disarmed URL 404; a body over WEBHOOK_MAX_BYTES 413; too many requests for this workflow 429; a
+missing or wrong `X-Signature-SHA256` 401 (hex HMAC-SHA256 of the raw body, compared in constant
+time); a body that is not JSON or does not fit the trigger's schema 400. Accepted: 202
+`{"id", "url"}` with the queued run. Refusals are noted in the trigger's recent deliveries.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from builder import strictjson
+from builder.engine.triggers import WEBHOOK
+from builder.models import Run, TriggerEvent, TriggerState
+from builder.services.runs import PayloadInvalid, run_start
+from builder.triggers.services import event_record, published_trigger, signature_matches
+
+SIGNATURE_HEADER = "X-Signature-SHA256"
+#: Headers never copied into trigger data, whatever the trigger asks for.
+SECRET_HEADERS = {"authorization", "cookie", "x-signature-sha256", "proxy-authorization"}
+
+
+def _refuse(state: TriggerState, status: int, detail: str, **extra: Any) -> JsonResponse:
+    if status != 429:  # a flood is not written down request by request
+        event_record(
+            workflow=state.workflow, kind=TriggerEvent.Kind.DELIVERY, accepted=False,
+            detail=f"{status}: {detail}",
+        )  # fmt: skip
+    return JsonResponse({"detail": detail, **extra}, status=status)
+
+
+def over_rate(workflow_id: int) -> bool:
+    """Count this request against the workflow's per-minute allowance; True when it is spent."""
+    key = f"hook-rate:{workflow_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count > settings.WEBHOOK_MAX_PER_MINUTE
+
+
+def _length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The raw body, or None when it is longer than `limit` (read no further than that)."""
+    if _length(request) > limit:
+        return None
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest, token: str) -> JsonResponse:
+    state = (
+        TriggerState.objects.select_related("workflow")
+        .filter(token=token[:64], armed=True, type=WEBHOOK)
+        .first()
+    )
+    if state is None or not state.workflow.enabled:
+        return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
+    limit = settings.WEBHOOK_MAX_BYTES
+    body = read_body(request, limit)
+    if body is None:
+        return _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
+    if over_rate(state.workflow_id):
+        return _refuse(state, 429, "Too many requests for this workflow; try again in a minute.")
+    trigger = published_trigger(state.workflow)
+    if trigger is None or trigger.type != WEBHOOK:
+        return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
+    if trigger.settings.get("signing") != "none":
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        secret = state.secret.get("signing", "")
+        if not signature:
+            return _refuse(state, 401, f"The {SIGNATURE_HEADER} header is missing.")
+        if not secret:
+            return _refuse(
+                state, 401, "This webhook has no signing secret yet: enable the workflow (or "
+                "regenerate its URL) to get one.",
+            )  # fmt: skip
+        if not signature_matches(secret, body, signature):
+            return _refuse(state, 401, f"The {SIGNATURE_HEADER} signature does not match.")
+    try:
+        document: Any = strictjson.loads(body) if body.strip() else {}
+    except strictjson.JsonRefused as refused:
+        return _refuse(state, 400, f"The body is not JSON the app accepts: {refused}.")
+    payload = {
+        "body": document,
+        "query": {name: request.GET.get(name, "")[:1000] for name in list(request.GET)[:50]},
+        "headers": {
+            name: request.headers.get(name, "")[:1000]
+            for name in trigger.settings.get("headers", [])
+            if name not in SECRET_HEADERS and name in request.headers
+        },
+    }
+    try:
+        run = run_start(workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK)
+    except PayloadInvalid as invalid:
+        problems = [problem.to_dict() for problem in invalid.problems]
+        detail = f"The body does not fit the trigger's schema: {invalid}"
+        return _refuse(state, 400, detail, problems=problems)
+    TriggerState.objects.filter(pk=state.pk).update(last_event_at=run.created_at, last_found=1)
+    return JsonResponse({"id": run.pk, "url": reverse("run_detail", args=[run.pk])}, status=202)
