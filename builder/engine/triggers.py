@@ -75,6 +75,11 @@ class Trigger:
     def to_document(self) -> dict[str, Any]:
         return {"type": self.type, **self.settings}
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The settings without the body schema (which the editor shows as fields)."""
+        return {k: v for k, v in self.to_document().items() if k != "input_schema"}
+
 
 Problem = tuple[str, str]  # (JSON pointer, message)
 
