@@ -18,6 +18,7 @@ from tests.conftest import BASE_DIR, PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
+CONNECTION = "Klaviyo sandbox"  # the journeys' sandbox connection
 # The flags keep chromium off the network: the machines running the tests have none.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -106,3 +107,19 @@ def logged_in(page, alice):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_test_id("empty-dashboard")).to_be_visible()
     return page
+
+
+@pytest.fixture
+def connection(alice, alice_workspace, sandbox):
+    """Alice's sandbox connection (with demo data), on the live server's sandbox."""
+    from integrations import services
+
+    return services.connection_create_sandbox(
+        workspace=alice_workspace, user=alice, name=CONNECTION
+    )
+
+
+@pytest.fixture
+def worker(sandbox, connection, start_worker) -> str:
+    """A real worker, started once the Klaviyo URLs point at the live server's sandbox."""
+    return start_worker().node

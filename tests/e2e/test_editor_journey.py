@@ -17,28 +17,13 @@ from playwright.sync_api import expect
 
 from builder.models import Run, StepRun, Workflow
 from builder.services.workflows import workflow_create
-from integrations import services
 from integrations.klaviyo_sandbox.models import SandboxLink, SandboxResource
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import CONNECTION, SCREENSHOTS
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-CONNECTION = "Klaviyo sandbox"
 COPIES = Path(tempfile.gettempdir()) / "shots"  # /tmp/shots: copies for review
 WORKER_TIMEOUT = 45_000  # ms: a test step or a run goes through the real worker
-
-
-@pytest.fixture
-def connection(alice, alice_workspace, sandbox):
-    return services.connection_create_sandbox(
-        workspace=alice_workspace, user=alice, name=CONNECTION
-    )
-
-
-@pytest.fixture
-def worker(sandbox, connection, start_worker) -> str:
-    """A real worker, started once the Klaviyo URLs point at the live server's sandbox."""
-    return start_worker().node
 
 
 @pytest.fixture

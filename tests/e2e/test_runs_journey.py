@@ -15,27 +15,13 @@ from playwright.sync_api import expect
 
 from builder.models import Run, StepRun
 from builder.services.workflows import workflow_create, workflow_publish
-from integrations import services
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxLink, SandboxResource
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import CONNECTION, SCREENSHOTS
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-CONNECTION = "Klaviyo sandbox"
 WORKER_TIMEOUT = 45_000  # ms: a run goes through the real worker
 EMAIL = "replayed.vip@example.com"
-
-
-@pytest.fixture
-def connection(alice, alice_workspace, sandbox):
-    return services.connection_create_sandbox(
-        workspace=alice_workspace, user=alice, name=CONNECTION
-    )
-
-
-@pytest.fixture
-def worker(sandbox, connection, start_worker) -> str:
-    return start_worker().node
 
 
 @pytest.fixture
