@@ -99,6 +99,9 @@ SECURE_REDIRECT_EXEMPT = [
     # a person opens in a browser with a login, stays behind https.
     r"^sandbox/klaviyo/(api|client|media)/",
     r"^sandbox/klaviyo/oauth/(token|revoke)$",
+    # The sandbox delivers its Klaviyo webhooks to the app over loopback http (Klaviyo itself
+    # posts to https only); each delivery is signed, and the signature is what is trusted.
+    r"^hooks/klaviyo/",
 ]
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
@@ -278,12 +281,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(DATA_DIR / "celerybeat-schedule")
+)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "builder.tasks.worker_heartbeat", "schedule": 30.0},
     "connections-health": {
         "task": "integrations.tasks.connections_check_all",
         "schedule": env.float("CONNECTION_CHECK_INTERVAL", default=900.0),
+    },
+    "triggers-due": {
+        "task": "builder.tasks.triggers_due",
+        "schedule": env.float("TRIGGER_TICK_SECONDS", default=10.0),
     },
     "runs-sweep": {
         "task": "builder.tasks.runs_sweep",
@@ -309,6 +318,14 @@ RUN_TIMEOUT_SECONDS = env.int("RUN_TIMEOUT_SECONDS", default=24 * 3600)
 # (429 beyond; counted in CACHES, so give production a shared cache such as Redis).
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
 WEBHOOK_MAX_PER_MINUTE = env.int("WEBHOOK_MAX_PER_MINUTE", default=6000)
+# A Klaviyo webhook delivery whose Klaviyo-Timestamp is further than this from now is refused.
+KLAVIYO_WEBHOOK_MAX_AGE = env.int("KLAVIYO_WEBHOOK_MAX_AGE", default=300)
+# Schedules and polls are taken by the beat's `triggers-due` task every TRIGGER_TICK_SECONDS; a
+# poll starts at most TRIGGER_POLL_MAX_ITEMS runs (the rest wait for the next poll).
+TRIGGER_TICK_SECONDS = env.float("TRIGGER_TICK_SECONDS", default=10.0)
+TRIGGER_POLL_MAX_ITEMS = env.int("TRIGGER_POLL_MAX_ITEMS", default=1000)
+# Items asked per page (0: the largest page each Klaviyo endpoint allows).
+TRIGGER_POLL_PAGE_SIZE = env.int("TRIGGER_POLL_PAGE_SIZE", default=0)
 # A workflow's owner gets at most one failure email per FAILURE_NOTICE_MINUTES.
 FAILURE_NOTICE_MINUTES = env.int("FAILURE_NOTICE_MINUTES", default=15)
 # Where the app is reached from a browser: links in emails sent by workers, outside a request.

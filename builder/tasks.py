@@ -9,6 +9,7 @@ from builder.services.health import heartbeat_record
 from builder.services.notices import failure_notice_send as notice_send
 from builder.services.runs import runs_orphaned
 from builder.services.runs import runs_prune as prune
+from builder.triggers import services as triggers
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -44,3 +45,16 @@ def failure_notice_send(run_id: int) -> int:
 def runs_prune() -> int:
     """Delete runs past their workspace's retention; return how many."""
     return prune().runs
+
+
+@shared_task(ignore_result=True)
+def triggers_due() -> int:
+    """Fire the due schedules and queue the due Klaviyo polls; return how many."""
+    return triggers.triggers_due()
+
+
+@shared_task(ignore_result=True)
+def trigger_poll(state_id: int) -> int:
+    """Poll one Klaviyo polling trigger; return the runs it started."""
+    polled = triggers.trigger_poll(state_id)
+    return polled.started if polled else 0

@@ -73,6 +73,7 @@ urlpatterns = [
     path("runs/<int:pk>/export/", runs.run_export, name="run_export"),
     path("api/v1/", api.urls),
     # Inbound webhooks: the token is the URL's secret part (builder/views/webhooks.py).
+    path("hooks/klaviyo/<str:token>/", webhooks.klaviyo_inbound, name="klaviyo_webhook_inbound"),
     path("hooks/<str:token>/", webhooks.inbound, name="webhook_inbound"),
     path("", include("integrations.urls")),
     path("accounts/signup/", signup.signup, name="signup"),

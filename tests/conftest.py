@@ -150,29 +150,36 @@ WORKER_SETTINGS = (
     "RUN_STALE_SECONDS",
     "KLAVIYO_SANDBOX_RATE_LIMITS",
     "KLAVIYO_RATELIMIT_TIME_SCALE",
+    "TRIGGER_POLL_MAX_ITEMS",
+    "TRIGGER_POLL_PAGE_SIZE",
+    "SITE_URL",
 )
 
 
 @pytest.fixture
 def start_worker(transactional_db) -> Iterator[Callable[..., Worker]]:
-    """Return `start_worker(concurrency=1, pool="prefork")`: start a real worker process.
+    """Return `start_worker(concurrency=1, pool="prefork", beat=False)`: start a real worker.
 
     The process talks to the configured broker (the file-system transport by default, Redis
     when CELERY_BROKER_URL says so) and the test database, exactly as in production, with the
-    test's current Klaviyo and run settings. Every worker started is stopped afterwards.
+    test's current Klaviyo and run settings. With `beat`, it runs the beat in a thread (as
+    `make run` does), ticking triggers every second. Every worker started is stopped afterwards.
     """
     workers: list[Worker] = []
 
-    def start(concurrency: int = 1, pool: str = "prefork") -> Worker:
+    def start(concurrency: int = 1, pool: str = "prefork", beat: bool = False) -> Worker:
         node = f"test-{uuid.uuid4().hex[:8]}@localhost"
         env = {**os.environ, "DATABASE_URL": _database_url_for_tests()}
         env.update({name: str(getattr(settings, name)) for name in WORKER_SETTINGS})
+        if beat:
+            env["TRIGGER_TICK_SECONDS"] = "1"
+            env["CELERY_BEAT_SCHEDULE_FILENAME"] = str(settings.DATA_DIR / f"beat-{node[5:13]}")
         log_path = settings.DATA_DIR / f"worker-{node.split('@')[0]}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "builder", "worker", "--hostname", node,
                  "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
-                 "--without-mingle", "--loglevel", "INFO"],
+                 "--without-mingle", "--loglevel", "INFO", *(["--beat-thread"] if beat else [])],
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         worker = Worker(node, process, log_path)

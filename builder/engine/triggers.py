@@ -311,8 +311,12 @@ def _klaviyo_poll(raw: dict[str, Any], settings: dict[str, Any], problems: list[
     settings["every_minutes"] = _every_minutes(raw.get("every_minutes", 5), problems)
 
 
-def _resource(action: str) -> dict[str, Any]:
-    """The schema of one resource a Klaviyo action returns (`data.data`), from the catalog."""
+def _output(action: str) -> dict[str, Any]:
+    """The schema of what a Klaviyo action returns for one resource (`{"data": {...}}`).
+
+    A Klaviyo webhook item's payload has "the same structure as a Get Event API call", and a
+    polled item is given the same shape, so `trigger.data.attributes...` reads alike in both.
+    """
     from integrations.klaviyo.catalog import UnknownAction, get_action
 
     try:
@@ -320,7 +324,8 @@ def _resource(action: str) -> dict[str, Any]:
     except UnknownAction:
         return {"type": "object"}
     data = (output.get("properties") or {}).get("data") or {}
-    return (data.get("properties") or {}).get("data") or {"type": "object"}
+    resource = (data.get("properties") or {}).get("data") or {"type": "object"}
+    return {"type": "object", "properties": {"data": resource}, "required": ["data"]}
 
 
 def data_schema(kind: str, settings: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -348,6 +353,6 @@ def data_schema(kind: str, settings: dict[str, Any], body: dict[str, Any]) -> di
             },
         }  # fmt: skip
     if kind == KLAVIYO_WEBHOOK:
-        return _resource("KLAVIYO_GET_EVENT")
+        return _output("KLAVIYO_GET_EVENT")
     source = settings.get("source")
-    return _resource("KLAVIYO_GET_EVENT" if source == "metric_event" else "KLAVIYO_GET_PROFILE")
+    return _output("KLAVIYO_GET_EVENT" if source == "metric_event" else "KLAVIYO_GET_PROFILE")

@@ -39,10 +39,17 @@ class TriggerState(models.Model):
     external_id = models.CharField(max_length=100, blank=True)
     #: Where polling goes on from, e.g. {"after": "2026-12-01T10:00:00+00:00"}.
     cursor = models.JSONField(default=dict, blank=True)
+    #: When a schedule fires or a poll runs next (the beat's `triggers_due` takes what is due).
+    due_at = models.DateTimeField(null=True, blank=True)
     #: The last fire, poll or delivery, and what it found or why it failed.
     last_event_at = models.DateTimeField(null=True, blank=True)
     last_found = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], name="trigger_due", condition=models.Q(armed=True))
+        ]
 
     def __str__(self) -> str:
         return (

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 
 from builder import strictjson
 from builder.engine.definition import WorkflowProblem, parse_definition
+from builder.engine.triggers import KLAVIYO_POLL, KLAVIYO_WEBHOOK
 from builder.models import (
     Run,
     RunSearchTerm,
@@ -51,7 +52,11 @@ def _data_schema(version: WorkflowVersion) -> dict[str, Any]:
     if key not in _schemas:
         if len(_schemas) >= 256:
             _schemas.clear()
-        _schemas[key] = parse_definition(version.definition)[0].input_schema
+        trigger = parse_definition(version.definition)[0].trigger
+        # What Klaviyo sends is typed for the picker, not refused: Klaviyo adds fields to its
+        # resources over time, and an event lost to a strict schema could not be run again.
+        klaviyo = trigger.type in (KLAVIYO_WEBHOOK, KLAVIYO_POLL)
+        _schemas[key] = {"type": "object"} if klaviyo else trigger.data_schema
     return _schemas[key]
 
 
@@ -85,7 +90,10 @@ def run_start(
 
     Raise NotPublished when there is no version, PayloadInvalid when the payload does not fit.
     """
-    version = version or workflow.published_version
+    if version is None and workflow.published_version_id is not None:
+        # Its definition is not needed here (the payload schema is cached per version): a
+        # webhook's delivery does not load and decode the whole document each time.
+        version = WorkflowVersion.objects.defer("definition").get(pk=workflow.published_version_id)
     if version is None:
         raise NotPublished("Publish the workflow before running it.")
     problems = payload_problems(version, payload)

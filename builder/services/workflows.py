@@ -6,7 +6,6 @@ problems is saved as a draft but neither published nor run.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +18,12 @@ from builder.engine.typecheck import Scope
 from builder.engine.validate import ConnectionFacts, validate_definition
 from builder.models import Run, User, Workflow, WorkflowVersion, Workspace
 from builder.services.runs import PRUNE_BATCH, runs_delete
-from builder.triggers.services import Synced, TriggerArmError, trigger_disarm_all, trigger_sync
+from builder.triggers.services import (
+    Synced,
+    trigger_disarm_all,
+    trigger_sync,
+    trigger_sync_after_commit,
+)
 from integrations.models import Connection
 from integrations.selectors import connections_of_workspace
 
@@ -111,8 +115,8 @@ def workflow_publish(*, workflow: Workflow, user: User | None) -> WorkflowVersio
     workflow.save(update_fields=["published_version", "updated_at"])
     # An enabled workflow's trigger follows the new version; when it cannot be armed, the
     # version is published all the same and the trigger's state says why.
-    with contextlib.suppress(TriggerArmError):
-        trigger_sync(workflow=workflow, make_secret=False)
+    if workflow.enabled:
+        trigger_sync_after_commit(workflow=workflow)
     return version
 
 

@@ -8,71 +8,39 @@ Klaviyo webhook, a poll cursor) lives in its module, registered in `ARMERS`.
 
 from __future__ import annotations
 
-import hmac
-import logging
+import contextlib
 import secrets
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from builder.engine.definition import parse_definition
-from builder.engine.triggers import WEBHOOK, Trigger
-from builder.models import Run, TriggerEvent, TriggerState, Workflow, WorkflowVersion
+from builder.engine.triggers import KLAVIYO_POLL, KLAVIYO_WEBHOOK, SCHEDULE, WEBHOOK, Trigger
+from builder.models import TriggerEvent, TriggerState, Workflow
 from builder.models.triggers import new_token
-from builder.services.runs import PayloadInvalid, run_start
+from builder.queue import trigger_poll_soon
+from builder.triggers.base import TriggerArmError, published_trigger, state_of
+from builder.triggers.klaviyo import KlaviyoWebhookArmer, klaviyo_webhook_url
+from builder.triggers.polling import PollArmer, Polled, poll
+from builder.triggers.schedule import ScheduleArmer, due_fire
 
-logger = logging.getLogger("builder.triggers")
-
-
-class TriggerArmError(Exception):
-    """The trigger could not be armed; the message says why and what to do."""
+__all__ = ["TriggerArmError", "published_trigger", "state_of", "trigger_json", "trigger_sync"]
 
 
 class Armer(Protocol):
+    """Arms one trigger type. `arm` is also called on an armed state when a new version is
+    published (`state.armed` is then True): it keeps what still holds (a poll's cursor, a
+    Klaviyo webhook with the same topics) and redoes the rest. Both may change `state` (the
+    caller saves it) and raise TriggerArmError with a message a marketer can act on."""
+
     def arm(self, state: TriggerState, trigger: Trigger) -> None: ...
 
     def disarm(self, state: TriggerState) -> None: ...
-
-
-#: Each armable type's arming, by type (filled by the type modules at import: `register`).
-ARMERS: dict[str, Armer] = {}
-
-
-def register(kind: str, armer: Armer) -> None:
-    ARMERS[kind] = armer
-
-
-_triggers: dict[tuple[int, Any], Trigger] = {}
-
-
-def published_trigger(workflow: Workflow) -> Trigger | None:
-    """The trigger of the workflow's published version, or None before the first publish.
-
-    Versions never change, so each one's trigger is read once per process (a webhook's
-    deliveries then cost no parse and no load of the version's whole definition). Keyed by id
-    and publishing time, so a reused id (a restored database) is read anew.
-    """
-    version_id = workflow.published_version_id
-    if version_id is None:
-        return None
-    versions = WorkflowVersion.objects.filter(pk=version_id)
-    key = (version_id, versions.values_list("published_at", flat=True).first())
-    if key not in _triggers:
-        if len(_triggers) >= 1024:
-            _triggers.clear()
-        definition = versions.values_list("definition", flat=True).first() or {}
-        _triggers[key] = parse_definition(definition)[0].trigger
-    return _triggers[key]
-
-
-def state_of(workflow: Workflow) -> TriggerState:
-    state, _ = TriggerState.objects.get_or_create(workflow=workflow)
-    return state
 
 
 @dataclass
@@ -96,54 +64,66 @@ def _disarm(state: TriggerState) -> None:
 def trigger_sync(*, workflow: Workflow, make_secret: bool = True) -> Synced:
     """Arm or disarm the workflow's trigger to match its enabled flag and published version.
 
-    A signed webhook's secret is made by the first sync that may show it (`make_secret`: an
-    enable, not a publish); until then its URL refuses every delivery. Raise TriggerArmError
-    when arming fails (the trigger stays off and says why).
+    Re-arming follows a new version (new topics, a new schedule). A signed webhook's secret is
+    made by the first sync that may show it (`make_secret`: an enable, not a publish); until
+    then its URL refuses every delivery. Raise TriggerArmError when arming fails (the trigger
+    stays off and says why). Arming may call Klaviyo, so it runs outside any transaction (the
+    sandbox answering it writes to the same database); call it after the caller's commit.
     """
-    with transaction.atomic():
-        Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
-        state = state_of(workflow)
-        trigger = published_trigger(workflow)
-        wanted = trigger if workflow.enabled and trigger and trigger.armable else None
-        synced = Synced(state)
-        refused: TriggerArmError | None = None
-        if state.armed and (wanted is None or wanted.type != state.type):
-            _disarm(state)
-        if wanted is not None:
-            signed = wanted.type == WEBHOOK and wanted.settings.get("signing") != "none"
-            if signed and make_secret and not state.secret.get("signing"):
-                synced.new_secret = secrets.token_hex(32)
-                state.secret = {**state.secret, "signing": synced.new_secret}
-            armer = ARMERS.get(wanted.type)
-            try:
-                if armer is None:
-                    raise TriggerArmError(
-                        f"{wanted.title} triggers cannot be armed by this version of Step "
-                        "Builder yet; start runs with Run now or the API meanwhile."
-                    )
-                armer.arm(state, wanted)
-            except TriggerArmError as error:
-                refused = error
-                state.armed, state.armed_at, state.last_error = False, None, str(error)
-            else:
-                if not state.armed:
-                    state.armed_at = timezone.now()
-                state.armed, state.last_error = True, ""
-            state.type = wanted.type
-        elif trigger is not None:
-            state.type = trigger.type
-        state.save()
+    state = state_of(workflow)
+    trigger = published_trigger(workflow)
+    wanted = trigger if workflow.enabled and trigger and trigger.armable else None
+    synced = Synced(state)
+    refused: TriggerArmError | None = None
+    if state.armed and (wanted is None or wanted.type != state.type):
+        _disarm(state)
+    if wanted is not None:
+        signed = wanted.type == WEBHOOK and wanted.settings.get("signing") != "none"
+        if signed and make_secret and not state.secret.get("signing"):
+            synced.new_secret = secrets.token_hex(32)
+            state.secret = {**state.secret, "signing": synced.new_secret}
+        state.type = wanted.type
+        armer = ARMERS.get(wanted.type)
+        try:
+            if armer is None:
+                raise TriggerArmError(
+                    f"{wanted.title} triggers cannot be armed by this version of Step "
+                    "Builder yet; start runs with Run now or the API meanwhile."
+                )
+            armer.arm(state, wanted)
+        except TriggerArmError as error:
+            refused = error
+            state.armed, state.armed_at, state.last_error = False, None, str(error)
+        else:
+            if not state.armed:
+                state.armed_at = timezone.now()
+            state.armed, state.last_error = True, ""
+    elif trigger is not None:
+        state.type = trigger.type
+    state.save()
     if refused is not None:
         raise refused
     return synced
 
 
+def trigger_sync_after_commit(*, workflow: Workflow) -> None:
+    """Re-sync once the caller's transaction commits (a publish); failures stay on the state."""
+
+    def sync() -> None:
+        with contextlib.suppress(TriggerArmError):
+            trigger_sync(workflow=Workflow.objects.get(pk=workflow.pk), make_secret=False)
+
+    transaction.on_commit(sync)
+
+
 def trigger_disarm_all(*, workflow: Workflow) -> None:
-    """Disarm before the workflow is deleted (a Klaviyo webhook is removed, a schedule stops)."""
-    state = TriggerState.objects.filter(workflow=workflow).first()
+    """Disarm as the workflow is deleted (a Klaviyo webhook is removed, a schedule stops).
+
+    The state row goes with the workflow; what Klaviyo holds is removed after the commit.
+    """
+    state = TriggerState.objects.select_related("workflow").filter(workflow=workflow).first()
     if state is not None and state.armed:
-        _disarm(state)
-        state.save()
+        transaction.on_commit(lambda: _disarm(state))
 
 
 def webhook_regenerate(*, workflow: Workflow) -> tuple[TriggerState, str | None]:
@@ -167,88 +147,35 @@ def webhook_url(state: TriggerState) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("webhook_inbound", args=[state.token])
 
 
-def signature_matches(secret: str, body: bytes, signature: str, suffix: bytes = b"") -> bool:
-    """Compare a hex HMAC-SHA256 of `body + suffix` with `signature`, in constant time."""
-    expected = hmac.new(secret.encode(), body + suffix, "sha256").hexdigest()
-    return hmac.compare_digest(
-        expected.encode(), signature.strip().lower().encode("ascii", "replace")
-    )
-
-
-# --- Runs from events ---------------------------------------------------------------------------
-
-
-@dataclass
-class Started:
-    runs: list[Run]
-    duplicates: int = 0
-    refused: int = 0
-
-
-def runs_from_items(
-    *,
-    workflow: Workflow,
-    items: Iterable[tuple[str, Any]],
-    trigger_kind: str,
-    kind: str = TriggerEvent.Kind.ITEM,
-    on_refused: Callable[[str, PayloadInvalid], None] | None = None,
-) -> Started:
-    """Start one run per (external id, trigger data), skipping ids seen before; in order.
-
-    Each item is its own transaction with its event row, so a redelivery (or a poll that sees
-    an item again) starts nothing twice, and a crash between items loses none already taken.
-    """
-    started = Started([])
-    version = workflow.published_version
-    for external_id, payload in items:
-        try:
-            with transaction.atomic():
-                event = TriggerEvent.objects.create(
-                    workflow=workflow, kind=kind, external_id=external_id[:200]
-                )
-                run = run_start(
-                    workflow=workflow, payload=payload, trigger=trigger_kind, version=version
-                )
-                event.run = run
-                event.save(update_fields=["run"])
-        except IntegrityError:
-            started.duplicates += 1
-            continue
-        except PayloadInvalid as invalid:
-            started.refused += 1
-            if on_refused is not None:
-                on_refused(external_id, invalid)
-            continue
-        started.runs.append(run)
-    return started
-
-
-def event_record(
-    *, workflow: Workflow, kind: str, accepted: bool, detail: str, run: Run | None = None
-) -> None:
-    """Note a delivery, fire or poll in the trigger's recent events (the card shows them)."""
-    TriggerEvent.objects.create(
-        workflow=workflow, kind=kind, accepted=accepted, detail=detail[:500], run=run
-    )
-    TriggerState.objects.filter(workflow=workflow).update(
-        last_event_at=timezone.now(), **({} if accepted else {"last_error": detail[:2000]})
-    )
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def trigger_json(workflow: Workflow) -> dict[str, Any]:
-    """The trigger's state for the API: type, armed, URL, last event, last error."""
+    """The trigger's state for the API: type, armed, URL, last event, what is next, last error.
+
+    `last_event_at` is the last fire, poll or delivery; `next_at` a schedule's next fire or a
+    poll's next round; `last_found` the runs the last fire, poll or delivery started.
+    """
     trigger = published_trigger(workflow) or parse_definition(workflow.definition)[0].trigger
     state = TriggerState.objects.filter(workflow=workflow).first()
+    armed = bool(state and state.armed)
     found: dict[str, Any] = {
         "type": trigger.type,
-        "armed": bool(state and state.armed),
-        "armed_at": state.armed_at.isoformat() if state and state.armed_at else None,
-        "last_event_at": state.last_event_at.isoformat() if state and state.last_event_at else None,
+        "armed": armed,
+        "armed_at": _iso(state.armed_at) if state else None,
+        "last_event_at": _iso(state.last_event_at) if state else None,
+        "last_found": state.last_found if state and state.last_event_at else None,
         "last_error": (state.last_error or None) if state else None,
     }
+    if trigger.type in (SCHEDULE, KLAVIYO_POLL):
+        found["next_at"] = _iso(state.due_at) if state and armed else None
     if trigger.type == WEBHOOK:
         found["url"] = webhook_url(state_of(workflow))
         found["signing"] = trigger.settings.get("signing", "hmac-sha256")
+    if trigger.type == KLAVIYO_WEBHOOK:
+        found["url"] = klaviyo_webhook_url(state_of(workflow))
+        found["klaviyo_webhook_id"] = (state.external_id or None) if state else None
     return found
 
 
@@ -262,4 +189,46 @@ class _Inbound:
         return None
 
 
-register(WEBHOOK, _Inbound())
+#: Each armable type's arming.
+ARMERS: dict[str, Armer] = {
+    WEBHOOK: _Inbound(),
+    SCHEDULE: ScheduleArmer(),
+    KLAVIYO_WEBHOOK: KlaviyoWebhookArmer(),
+    KLAVIYO_POLL: PollArmer(),
+}
+
+#: How long a queued poll holds its state before the tick may queue it again (a lost worker).
+POLL_LEASE = timedelta(minutes=5)
+
+
+def triggers_due(now: datetime | None = None, limit: int = 500) -> int:
+    """Fire the due schedules and queue the due polls (the beat's tick); return how many."""
+    now = now or timezone.now()
+    due = list(
+        TriggerState.objects.select_related("workflow")
+        .filter(armed=True, due_at__lte=now, type__in=[SCHEDULE, KLAVIYO_POLL])
+        .order_by("due_at")[:limit]
+    )
+    taken = 0
+    for state in due:
+        if state.type == SCHEDULE:
+            taken += due_fire(state, now)
+            continue
+        claimed = TriggerState.objects.filter(pk=state.pk, armed=True, due_at=state.due_at)
+        if claimed.update(due_at=now + POLL_LEASE):
+            trigger_poll_soon(state.pk)
+            taken += 1
+    return taken
+
+
+def trigger_poll(state_id: int) -> Polled | None:
+    """Poll one armed Klaviyo polling trigger (the worker's task)."""
+    state = TriggerState.objects.select_related("workflow").filter(pk=state_id).first()
+    if state is None or not state.armed or not state.workflow.enabled:
+        return None
+    return poll(state)
+
+
+def recent_events(workflow: Workflow, limit: int = 10) -> list[TriggerEvent]:
+    """The trigger's latest deliveries, polls and fires (refusals with why), newest first."""
+    return list(TriggerEvent.objects.filter(workflow=workflow).select_related("run")[:limit])

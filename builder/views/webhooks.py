@@ -9,25 +9,62 @@ time); a body that is not JSON or does not fit the trigger's schema 400. Accepte
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from builder import strictjson
-from builder.engine.triggers import WEBHOOK
+from builder.engine.triggers import KLAVIYO_WEBHOOK, WEBHOOK
 from builder.models import Run, TriggerEvent, TriggerState
 from builder.services.runs import PayloadInvalid, run_start
-from builder.triggers.services import event_record, published_trigger, signature_matches
+from builder.triggers import klaviyo
+from builder.triggers.base import event_record, published_trigger, signature_matches
 
 SIGNATURE_HEADER = "X-Signature-SHA256"
 #: Headers never copied into trigger data, whatever the trigger asks for.
 SECRET_HEADERS = {"authorization", "cookie", "x-signature-sha256", "proxy-authorization"}
+
+
+#: How stale the trigger's `last_event_at` may get during a burst of deliveries.
+LAST_EVENT_GRAIN = timedelta(seconds=1)
+_writes = threading.Lock()
+
+
+@contextlib.contextmanager
+def serialized_writes() -> Iterator[None]:
+    """On SQLite, let this process's request threads write one at a time.
+
+    SQLite takes one writer at a time anyway; threads that queue on a lock here are woken the
+    moment it is free, where SQLite's own busy handler makes them sleep and poll (1, 2, 5, ...
+    ms), which under a burst of deliveries leaves the process idle between writes.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with _writes:
+        yield
+
+
+def armed_state(token: str, kind: str) -> TriggerState | None:
+    """The armed trigger of an enabled workflow with this URL token, with its version's time."""
+    return (
+        TriggerState.objects.select_related("workflow")
+        .annotate(published_at=F("workflow__published_version__published_at"))
+        .filter(token=token[:64], armed=True, type=kind, workflow__enabled=True)
+        .first()
+    )
 
 
 def _refuse(state: TriggerState, status: int, detail: str, **extra: Any) -> JsonResponse:
@@ -69,12 +106,8 @@ def read_body(request: HttpRequest, limit: int) -> bytes | None:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, token: str) -> JsonResponse:
-    state = (
-        TriggerState.objects.select_related("workflow")
-        .filter(token=token[:64], armed=True, type=WEBHOOK)
-        .first()
-    )
-    if state is None or not state.workflow.enabled:
+    state = armed_state(token, WEBHOOK)
+    if state is None:
         return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
     limit = settings.WEBHOOK_MAX_BYTES
     body = read_body(request, limit)
@@ -82,7 +115,7 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         return _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
     if over_rate(state.workflow_id):
         return _refuse(state, 429, "Too many requests for this workflow; try again in a minute.")
-    trigger = published_trigger(state.workflow)
+    trigger = published_trigger(state.workflow, state.published_at)
     if trigger is None or trigger.type != WEBHOOK:
         return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
     if trigger.settings.get("signing") != "none":
@@ -111,10 +144,61 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         },
     }
     try:
-        run = run_start(workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK)
+        with serialized_writes():
+            run = run_start(workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK)
     except PayloadInvalid as invalid:
         problems = [problem.to_dict() for problem in invalid.problems]
         detail = f"The body does not fit the trigger's schema: {invalid}"
         return _refuse(state, 400, detail, problems=problems)
-    TriggerState.objects.filter(pk=state.pk).update(last_event_at=run.created_at, last_found=1)
+    last = state.last_event_at
+    if last is None or state.last_found != 1 or run.created_at - last > LAST_EVENT_GRAIN:
+        # The card's "last delivery" to the second: a burst writes it once a second, not
+        # once per delivery.
+        with serialized_writes():
+            TriggerState.objects.filter(pk=state.pk).update(
+                last_event_at=run.created_at, last_found=1
+            )
     return JsonResponse({"id": run.pk, "url": reverse("run_detail", args=[run.pk])}, status=202)
+
+
+@csrf_exempt
+@require_POST
+def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
+    """A Klaviyo system webhook delivery (builder/triggers/klaviyo.py checks it).
+
+    202 `{"runs": [{"id", "url"}], "duplicates"}`: one run per new item of `data[]`, none for
+    an item delivered before. 401 for a missing or wrong signature, webhook id or timestamp.
+    """
+    state = armed_state(token, KLAVIYO_WEBHOOK)
+    if state is None:
+        return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
+    limit = settings.WEBHOOK_MAX_BYTES
+    body = read_body(request, limit)
+    if body is None:
+        return _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
+    if over_rate(state.workflow_id):
+        return _refuse(state, 429, "Too many requests for this workflow; try again in a minute.")
+    try:
+        webhook_id = klaviyo.check_headers(state, body, request.headers)
+        try:
+            document: Any = strictjson.loads(body)
+        except strictjson.JsonRefused as refused:
+            raise klaviyo.DeliveryRefused(400, f"The body is not JSON: {refused}.") from refused
+        delivery = klaviyo.delivery_items(state, document, webhook_id)
+    except klaviyo.DeliveryRefused as refused:
+        return _refuse(state, refused.status, refused.detail)
+    runs, duplicates = klaviyo.deliver(state, delivery.items)
+    detail = f"{len(delivery.items)} item(s): {len(runs)} started"
+    if duplicates:
+        detail += f", {duplicates} delivered before (nothing started)"
+    if delivery.skipped:
+        detail += f", {delivery.skipped} without a payload"
+    event_record(
+        workflow=state.workflow, kind=TriggerEvent.Kind.DELIVERY, accepted=True, detail=detail
+    )
+    TriggerState.objects.filter(pk=state.pk).update(last_found=len(runs))
+    answer = {
+        "runs": [{"id": run.pk, "url": reverse("run_detail", args=[run.pk])} for run in runs],
+        "duplicates": duplicates,
+    }
+    return JsonResponse(answer, status=202)

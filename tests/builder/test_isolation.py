@@ -31,6 +31,7 @@ PUBLIC = {
     "invitation_accept",
     "invitation_decline",
     "webhook_inbound",  # its token is its key; tests/builder/test_webhooks.py
+    "klaviyo_webhook_inbound",  # signed by Klaviyo; tests/builder/test_klaviyo_triggers.py
 }
 #: The JSON API (`api_v1`) authenticates by token; tests/builder/test_api.py covers it.
 OWN_AUTH_NAMESPACES = {"admin", "klaviyo_sandbox", "api_v1"}

@@ -6,7 +6,7 @@ import pytest
 
 from builder.models import Run, TriggerEvent
 from builder.services.workflows import workflow_create, workflow_publish
-from builder.triggers.services import runs_from_items
+from builder.triggers.base import runs_from_items
 
 pytestmark = pytest.mark.django_db
 

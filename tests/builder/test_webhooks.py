@@ -136,18 +136,26 @@ def test_the_secret_is_shown_once_and_regenerating_changes_url_and_secret(hook, 
     assert fresh["secret"] not in json.dumps(export) and secret not in json.dumps(export)
 
 
-def test_a_schedule_is_refused_arming_with_a_reason(alice, alice_workspace, api):
+def test_a_schedule_arms_with_its_next_fire_and_has_no_webhook(alice, alice_workspace, api):
     document = {
         **HOOK, "name": "Weekly", "trigger": {"type": "schedule", "every_minutes": 60},
         "steps": [{"key": "note", "action": "builtin.set",
                    "input": {"values": {"at": "{{ trigger.scheduled_at }}"}}}],
     }  # fmt: skip
     workflow, _ = workflow_create(workspace=alice_workspace, user=alice, definition=document)
-    workflow_publish(workflow=workflow, user=alice)  # published all the same
+    workflow_publish(workflow=workflow, user=alice)
     answer = api.post(f"/workflows/{workflow.pk}/enable")
-    assert answer.status_code == 409 and "cannot be armed" in answer.json()["detail"]
-    assert TriggerState.objects.get(workflow=workflow).armed is False
+    assert answer.status_code == 200, answer.json()
+    state = TriggerState.objects.get(workflow=workflow)
+    assert state.armed and state.due_at is not None
+    minutes = (state.due_at - state.armed_at).total_seconds() / 60
+    assert 59.9 < minutes < 60.1
+    shown = api.get(f"/workflows/{workflow.pk}").json()["trigger"]
+    assert shown["armed"] is True and shown["next_at"] == state.due_at.isoformat()
     assert api.post(f"/workflows/{workflow.pk}/webhook/regenerate").status_code == 409
+    api.post(f"/workflows/{workflow.pk}/disable")
+    state.refresh_from_db()
+    assert not state.armed and state.due_at is None
 
 
 def test_charlies_token_reaches_none_of_alices_workflows(hook, charlie_workspace):

@@ -51,6 +51,33 @@ class Call:
 
 
 @dataclass
+class DetachedCall(Call):
+    """A Call with no request behind it, for rendering resources outside a request.
+
+    Its query is empty (no sparse fieldsets, includes or additional fields), so a resource comes
+    out as a plain `GET` of it answers it. `self_link` is the API root: render only resources that
+    have their own URL (every type a GET serves), whose `links.self` does not need the request.
+    """
+
+    def self_link(self) -> str:
+        """Return the API root (there is no request URL)."""
+        return self.url("/")
+
+
+def detached_call(account: SandboxAccount, base_url: str) -> Call:
+    """Return a Call for rendering `account`'s resources with links under `base_url`."""
+    return DetachedCall(
+        request=HttpRequest(),
+        account=account,
+        op={},
+        params={},
+        query=Query(),
+        body=None,
+        base_url=base_url.rstrip("/"),
+    )
+
+
+@dataclass
 class Reply:
     """A handler's answer: HTTP status, JSON:API document (None for an empty body), headers."""
 

@@ -36,6 +36,7 @@ from integrations.klaviyo_sandbox.seed.data import (
 )  # fmt: skip
 from integrations.klaviyo_sandbox.seed.showcase import seed_showcase
 from integrations.klaviyo_sandbox.seed.store import seed_catalog, seed_marketing
+from integrations.klaviyo_sandbox.webhooks import metric_topics_sync
 
 SEED = 20260715
 PROFILE_COUNT = 300
@@ -317,4 +318,6 @@ def seed_account(account: SandboxAccount, *, seed: int = SEED) -> dict[str, int]
         counts[res.type] = counts.get(res.type, 0) + 1
     # Last, so the examples' resources are copies of the finished demo store's.
     counts["showcase"] = seed_showcase(account)
+    # Topics follow the metrics (the demo's and the showcase copies), written in bulk above.
+    metric_topics_sync(account=account)
     return dict(sorted(counts.items()))

@@ -71,7 +71,9 @@ def test_klaviyo_triggers_name_their_connection_and_what_they_watch():
         {"type": "klaviyo_poll", "connection": "K", "source": "list_member", "list": "VIPs"}
     )
     assert problems == [] and trigger.settings["every_minutes"] == 5
-    assert "attributes" in trigger.data_schema["properties"]  # a profile, from the catalog
+    # A profile as KLAVIYO_GET_PROFILE returns one ({"data": {...}}), from the catalog.
+    profile = trigger.data_schema["properties"]["data"]
+    assert "email" in profile["properties"]["attributes"]["properties"]
     assert "/trigger/every_minutes" in problems_of(
         {"type": "klaviyo_poll", "connection": "K", "source": "new_profile", "every_minutes": 0}
     )

@@ -14,6 +14,7 @@ from integrations.klaviyo_sandbox.api.context import Call, Reply
 from integrations.klaviyo_sandbox.api.errors import ApiError, conflict, invalid, not_found
 from integrations.klaviyo_sandbox.api.jsonapi import resource_object, single
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxResource
+from integrations.klaviyo_sandbox.webhooks import endpoint_problem
 
 DEFAULT_TAG_GROUP = "Default Tag Group"
 MAX_TAGS = 500  # Klaviyo's limit per account (create_tag)
@@ -70,14 +71,16 @@ def get_account(call: Call) -> Reply:
 
 
 def _check_endpoint(url: str | None) -> None:
-    if url is not None and not url.startswith("https://"):
-        raise invalid(
-            "The endpoint URL must use https://.", pointer="/data/attributes/endpoint_url"
-        )
+    problem = endpoint_problem(url) if url is not None else None
+    if problem:
+        raise invalid(problem, pointer="/data/attributes/endpoint_url")
 
 
 def create_webhook(call: Call) -> Reply:
-    """Answer POST /api/webhooks: https endpoint, existing topics; the secret is never served."""
+    """Answer POST /api/webhooks: https (or loopback http) endpoint, existing topics.
+
+    The secret is kept in `internal["secret_key"]` and never served; deliveries are signed with it.
+    """
     attrs = dict(call.attributes)
     _check_endpoint(attrs.get("endpoint_url"))
     secret = attrs.pop("secret_key", None)

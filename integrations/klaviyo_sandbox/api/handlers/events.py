@@ -2,7 +2,9 @@
 
 Klaviyo's create-event call (https://developers.klaviyo.com/en/reference/create_event) upserts
 the profile, creates the metric by name, stores `value` as `$value` in the event properties and
-drops a repeated `unique_id` for the same profile and metric.
+drops a repeated `unique_id` for the same profile and metric. A new metric brings its webhook
+topic, and the events a request records are announced to the webhooks subscribed to their topics
+once the request commits (see `webhooks`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from integrations.klaviyo_sandbox.api.context import Call, Reply, iso
 from integrations.klaviyo_sandbox.api.filters import parse_datetime
 from integrations.klaviyo_sandbox.api.handlers import profiles
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxResource
+from integrations.klaviyo_sandbox.webhooks import deliveries_enqueue, metric_topic_create
 
 API_INTEGRATION = {
     "object": "integration",
@@ -30,13 +33,15 @@ API_INTEGRATION = {
 def metric_for(
     account: SandboxAccount, name: str, *, created: datetime | None = None
 ) -> SandboxResource:
-    """Return the account's metric called `name`, creating it on first use."""
+    """Return the account's metric called `name`, creating it and its webhook topic if new."""
     found = store.of_type(account, "metric").filter(attributes__name=name).first()
     if found is not None:
         return found
-    return store.create(
+    metric = store.create(
         account, "metric", {"name": name, "integration": dict(API_INTEGRATION)}, created=created
     )
+    metric_topic_create(account=account, metric_name=name)
+    return metric
 
 
 def event_value(event: SandboxResource) -> float:
@@ -124,17 +129,26 @@ def create_event(call: Call) -> Reply:
     attributes = call.attributes
     pointer = "/data/attributes/profile/data/attributes"
     profile = event_profile(call.account, attributes["profile"]["data"], pointer)
-    record(call.account, attributes, profile, call.now)
+    event = record(call.account, attributes, profile, call.now)
+    _announce(call, [event])
     return Reply(202)
 
 
+def _announce(call: Call, events: list[SandboxResource | None]) -> None:
+    """Have the request's recorded events (not the dropped repeats) delivered after commit."""
+    recorded = [e for e in events if e is not None]
+    deliveries_enqueue(account=call.account, events=recorded, base_url=call.base_url)
+
+
 def _bulk(call: Call, entries: list[dict[str, Any]], base: str) -> Reply:
+    recorded = []
     for index, entry in enumerate(entries):
         attrs = entry["attributes"]
         pointer = f"{base}/{index}/attributes/profile/data/attributes"
         profile = event_profile(call.account, attrs["profile"]["data"], pointer)
         for event in attrs["events"]["data"]:
-            record(call.account, event["attributes"], profile, call.now)
+            recorded.append(record(call.account, event["attributes"], profile, call.now))
+    _announce(call, recorded)
     return Reply(202)
 
 

@@ -1,0 +1,144 @@
+"""What every trigger type shares: its error, the published trigger, signatures, and turning
+items (webhook deliveries, polled events, schedule fires) into queued runs, each exactly once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from builder.engine.definition import parse_definition
+from builder.engine.triggers import Trigger
+from builder.models import Run, TriggerEvent, TriggerState, Workflow, WorkflowVersion
+from builder.services.runs import PayloadInvalid, run_start
+from integrations.models import Connection
+
+logger = logging.getLogger("builder.triggers")
+
+
+class TriggerArmError(Exception):
+    """The trigger could not be armed; the message says why and what to do."""
+
+
+_triggers: dict[tuple[int, Any], Trigger] = {}
+
+
+def published_trigger(workflow: Workflow, published_at: datetime | None = None) -> Trigger | None:
+    """The trigger of the workflow's published version, or None before the first publish.
+
+    Versions never change, so each one's trigger is read once per process (a webhook's
+    deliveries then cost no parse and no load of the version's whole definition). Keyed by id
+    and publishing time, so a reused id (a restored database) is read anew; a caller that read
+    the version's `published_at` with the workflow passes it and saves a query.
+    """
+    version_id = workflow.published_version_id
+    if version_id is None:
+        return None
+    versions = WorkflowVersion.objects.filter(pk=version_id)
+    if published_at is None:
+        published_at = versions.values_list("published_at", flat=True).first()
+    key = (version_id, published_at)
+    if key not in _triggers:
+        if len(_triggers) >= 1024:
+            _triggers.clear()
+        definition = versions.values_list("definition", flat=True).first() or {}
+        _triggers[key] = parse_definition(definition)[0].trigger
+    return _triggers[key]
+
+
+def state_of(workflow: Workflow) -> TriggerState:
+    state, _ = TriggerState.objects.get_or_create(workflow=workflow)
+    return state
+
+
+def connection_of(workflow: Workflow, trigger: Trigger) -> Connection:
+    """The workspace's connection the trigger names; TriggerArmError when there is none."""
+    name = trigger.connection or ""
+    connection = (
+        Connection.objects.for_workspace(workflow.workspace_id)
+        .filter(name=name)
+        .exclude(status=Connection.Status.REVOKED)
+        .order_by("pk")
+        .first()
+    )
+    if connection is None:
+        raise TriggerArmError(
+            f"This workspace has no connection named “{name}”: choose one on the trigger card."
+        )
+    reason = connection.unusable_reason()
+    if reason:
+        raise TriggerArmError(f"The connection “{name}” cannot be used: {reason}")
+    return connection
+
+
+def signature_matches(secret: str, body: bytes, signature: str, suffix: bytes = b"") -> bool:
+    """Compare a hex HMAC-SHA256 of `body + suffix` with `signature`, in constant time."""
+    expected = hmac.new(secret.encode(), body + suffix, "sha256").hexdigest()
+    return hmac.compare_digest(
+        expected.encode(), signature.strip().lower().encode("ascii", "replace")
+    )
+
+
+@dataclass
+class Started:
+    runs: list[Run]
+    duplicates: int = 0
+    refused: int = 0
+
+
+def runs_from_items(
+    *,
+    workflow: Workflow,
+    items: Iterable[tuple[str, Any]],
+    trigger_kind: str,
+    kind: str = TriggerEvent.Kind.ITEM,
+    detail: str = "",
+    on_refused: Callable[[str, PayloadInvalid], None] | None = None,
+) -> Started:
+    """Start one run per (external id, trigger data), skipping ids seen before; in order.
+
+    Each item is its own transaction with its event row, so a redelivery (or a poll that sees
+    an item again) starts nothing twice, and a crash between items loses none already taken.
+    """
+    started = Started([])
+    version = workflow.published_version
+    for external_id, payload in items:
+        try:
+            with transaction.atomic():
+                event = TriggerEvent.objects.create(
+                    workflow=workflow, kind=kind, external_id=external_id[:200], detail=detail
+                )
+                run = run_start(
+                    workflow=workflow, payload=payload, trigger=trigger_kind, version=version
+                )
+                event.run = run
+                event.save(update_fields=["run"])
+        except IntegrityError:
+            started.duplicates += 1
+            continue
+        except PayloadInvalid as invalid:
+            started.refused += 1
+            if on_refused is not None:
+                on_refused(external_id, invalid)
+            continue
+        started.runs.append(run)
+    return started
+
+
+def event_record(
+    *, workflow: Workflow, kind: str, accepted: bool, detail: str, run: Run | None = None
+) -> None:
+    """Note a delivery, fire or poll in the trigger's recent events (the card shows them)."""
+    TriggerEvent.objects.create(
+        workflow=workflow, kind=kind, accepted=accepted, detail=detail[:500], run=run
+    )
+    TriggerState.objects.filter(workflow=workflow).update(
+        last_event_at=timezone.now(), **({} if accepted else {"last_error": detail[:2000]})
+    )
