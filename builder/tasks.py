@@ -27,6 +27,14 @@ def run_execute(run_id: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def runs_execute(run_ids: list[int]) -> int:
+    """Give each run of a batch (an intake's outbox) its own task; return how many."""
+    for run_id in run_ids:
+        run_execute.delay(run_id)
+    return len(run_ids)
+
+
+@shared_task(ignore_result=True)
 def runs_sweep() -> int:
     """Give every orphaned run a task again; return how many."""
     ids = runs_orphaned()

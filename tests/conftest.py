@@ -221,9 +221,13 @@ def query_of(url: str) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    """Start every test with an empty cache (login throttling counts live there)."""
+    """Start every test with an empty cache (login throttling counts live there), and no
+    webhook URL's armed state remembered from an earlier test."""
     from django.core.cache import cache
 
+    from builder.triggers.base import forget_armed
+
     cache.clear()
+    forget_armed()
     yield
     cache.clear()

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,9 +29,11 @@ from builder.models import (
     Workflow,
     WorkflowVersion,
 )
-from builder.queue import run_execute_soon
-from builder.runsearch import index_run
+from builder.queue import outbox, run_execute_soon
+from builder.runsearch import index_run, terms_of
 from integrations.klaviyo.catalog.validation import FORMAT_CHECKER, errors_for
+
+logger = logging.getLogger("builder.runs")
 
 
 class NotPublished(Exception):
@@ -85,10 +90,14 @@ def run_start(
     payload: Any,
     trigger: str = Run.Trigger.MANUAL,
     version: WorkflowVersion | None = None,
+    burst: bool = False,
 ) -> Run:
     """Validate the payload, write a queued Run of the published version, enqueue it on commit.
 
-    Raise NotPublished when there is no version, PayloadInvalid when the payload does not fit.
+    Raise NotPublished when there is no version, PayloadInvalid when the payload does not fit,
+    RunNotStored when the database could not take it. `burst`: one of many (webhook
+    deliveries, a poll's items): its task message goes through the outbox, and outside any
+    transaction its write through the run writer when that is on.
     """
     if version is None and workflow.published_version_id is not None:
         # Its definition is not needed here (the payload schema is cached per version): a
@@ -103,17 +112,99 @@ def run_start(
         problems.append(WorkflowProblem(None, "/input" + refused.pointer, f"The {refused}."))
     if problems:
         raise PayloadInvalid(problems)
+    run = Run(
+        workspace_id=workflow.workspace_id,
+        workflow=workflow,
+        version=version,
+        trigger_kind=trigger,
+        trigger_payload=payload,
+    )
+    if burst and writer.on and not transaction.get_connection().in_atomic_block:
+        return writer.write(run)
+    enqueue = outbox.add if burst else run_execute_soon
     with transaction.atomic():
-        run = Run.objects.create(
-            workspace_id=workflow.workspace_id,
-            workflow=workflow,
-            version=version,
-            trigger_kind=trigger,
-            trigger_payload=payload,
-        )
+        run.save(force_insert=True)
         index_run(run.pk, workflow.workspace_id, payload=payload)
-        transaction.on_commit(lambda: run_execute_soon(run.pk))
+        transaction.on_commit(lambda: enqueue(run.pk))
     return run
+
+
+class RunNotStored(Exception):
+    """The run could not be written (the database refused or was too slow): nothing started."""
+
+
+@dataclass
+class _Pending:
+    run: Run
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class RunWriter:
+    """Writes the queued runs of a burst of deliveries together: one transaction for all that
+    arrived while the last batch was written, and their task messages through the outbox.
+
+    On one web process a delivery's own transaction is most of its cost (and on SQLite the
+    writers queue for one lock); a batch pays it once. Each request still waits for its own
+    run to be stored, so a 202 always means a run in the database. Off by default; the web
+    server turns it on (`builder/wsgi.py`), where requests come from many threads at once.
+    """
+
+    def __init__(self, most: int = 200, timeout: float = 30.0) -> None:
+        self.on = False
+        self.most, self.timeout = most, timeout
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def write(self, run: Run) -> Run:
+        pending = _Pending(run)
+        self._queue.put(pending)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
+                self._thread.start()
+        if not pending.done.wait(self.timeout):
+            raise RunNotStored("The run was not stored in time.")
+        if pending.error is not None:
+            raise RunNotStored(str(pending.error)) from pending.error
+        return pending.run
+
+    def _loop(self) -> None:
+        from django.db import close_old_connections
+
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.most:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._store([pending.run for pending in batch])
+            except Exception as error:  # noqa: BLE001 - every waiting request is told
+                logger.exception("Storing %d queued runs failed", len(batch))
+                for pending in batch:
+                    pending.error = error
+                close_old_connections()
+            for pending in batch:
+                pending.done.set()
+
+    @staticmethod
+    def _store(runs: list[Run]) -> None:
+        with transaction.atomic():
+            Run.objects.bulk_create(runs)
+            RunSearchTerm.objects.bulk_create(
+                RunSearchTerm(run_id=run.pk, workspace_id=run.workspace_id, term=term)
+                for run in runs
+                for term in terms_of(run.trigger_payload, "")
+            )
+        for run in runs:
+            outbox.add(run.pk)
+
+
+#: The process's run writer (`builder/wsgi.py` turns it on in the web server).
+writer = RunWriter()
 
 
 def run_cancel(*, run: Run) -> Run:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from builder.engine.definition import parse_definition
@@ -41,13 +43,14 @@ def published_trigger(workflow: Workflow, published_at: datetime | None = None) 
     version_id = workflow.published_version_id
     if version_id is None:
         return None
-    versions = WorkflowVersion.objects.filter(pk=version_id)
     if published_at is None:
+        versions = WorkflowVersion.objects.filter(pk=version_id)
         published_at = versions.values_list("published_at", flat=True).first()
     key = (version_id, published_at)
     if key not in _triggers:
         if len(_triggers) >= 1024:
             _triggers.clear()
+        versions = WorkflowVersion.objects.filter(pk=version_id)
         definition = versions.values_list("definition", flat=True).first() or {}
         _triggers[key] = parse_definition(definition)[0].trigger
     return _triggers[key]
@@ -56,6 +59,53 @@ def published_trigger(workflow: Workflow, published_at: datetime | None = None) 
 def state_of(workflow: Workflow) -> TriggerState:
     state, _ = TriggerState.objects.get_or_create(workflow=workflow)
     return state
+
+
+#: (token, type) -> (when read, the armed state with its workflow and version time).
+_armed: dict[tuple[str, str], tuple[float, TriggerState | None]] = {}
+#: How long a URL's armed state is reused: a burst of deliveries reads it once a second. An
+#: enable, disable or new URL in this process is seen at once (`forget_armed`), in another
+#: web process within this time.
+ARMED_TTL = 1.0
+
+
+def armed_state(token: str, kind: str) -> TriggerState | None:
+    """The armed trigger of an enabled workflow with this URL token, with its version's time."""
+    key = (token[:64], kind)
+    now = time.monotonic()
+    found = _armed.get(key)
+    if found is not None and now - found[0] < ARMED_TTL:
+        return found[1]
+    state = (
+        TriggerState.objects.select_related("workflow")
+        .annotate(published_at=F("workflow__published_version__published_at"))
+        .filter(token=key[0], armed=True, type=kind, workflow__enabled=True)
+        .first()
+    )
+    if len(_armed) >= 4096:
+        _armed.clear()
+    _armed[key] = (now, state)
+    return state
+
+
+def forget_armed() -> None:
+    """Drop the armed states read so far (a trigger was armed, disarmed or given a new URL)."""
+    _armed.clear()
+
+
+_versions: dict[tuple[int, Any], WorkflowVersion] = {}
+
+
+def published_version(workflow: Workflow, published_at: datetime | None) -> WorkflowVersion | None:
+    """The workflow's published version without its definition, read once per process."""
+    key = (workflow.published_version_id, published_at)
+    if key[0] is None:
+        return None
+    if key not in _versions:
+        if len(_versions) >= 1024:
+            _versions.clear()
+        _versions[key] = WorkflowVersion.objects.defer("definition").get(pk=key[0])
+    return _versions[key]
 
 
 def connection_of(workflow: Workflow, trigger: Trigger) -> Connection:
@@ -116,8 +166,9 @@ def runs_from_items(
                     workflow=workflow, kind=kind, external_id=external_id[:200], detail=detail
                 )
                 run = run_start(
-                    workflow=workflow, payload=payload, trigger=trigger_kind, version=version
-                )
+                    workflow=workflow, payload=payload, trigger=trigger_kind, version=version,
+                    burst=True,
+                )  # fmt: skip
                 event.run = run
                 event.save(update_fields=["run"])
         except IntegrityError:

@@ -24,7 +24,7 @@ from builder.engine.triggers import KLAVIYO_POLL, KLAVIYO_WEBHOOK, SCHEDULE, WEB
 from builder.models import TriggerEvent, TriggerState, Workflow
 from builder.models.triggers import new_token
 from builder.queue import trigger_poll_soon
-from builder.triggers.base import TriggerArmError, published_trigger, state_of
+from builder.triggers.base import TriggerArmError, forget_armed, published_trigger, state_of
 from builder.triggers.klaviyo import KlaviyoWebhookArmer, klaviyo_webhook_url
 from builder.triggers.polling import PollArmer, Polled, poll
 from builder.triggers.schedule import ScheduleArmer, due_fire
@@ -101,6 +101,7 @@ def trigger_sync(*, workflow: Workflow, make_secret: bool = True) -> Synced:
     elif trigger is not None:
         state.type = trigger.type
     state.save()
+    forget_armed()
     if refused is not None:
         raise refused
     return synced
@@ -124,6 +125,7 @@ def trigger_disarm_all(*, workflow: Workflow) -> None:
     state = TriggerState.objects.select_related("workflow").filter(workflow=workflow).first()
     if state is not None and state.armed:
         transaction.on_commit(lambda: _disarm(state))
+        transaction.on_commit(forget_armed)
 
 
 def webhook_regenerate(*, workflow: Workflow) -> tuple[TriggerState, str | None]:
@@ -139,6 +141,7 @@ def webhook_regenerate(*, workflow: Workflow) -> tuple[TriggerState, str | None]
             secret = secrets.token_hex(32)
             state.secret = {**state.secret, "signing": secret}
         state.save()
+    forget_armed()
     return state, secret
 
 

@@ -9,17 +9,15 @@ time); a body that is not JSON or does not fit the trigger's schema 400. Accepte
 
 from __future__ import annotations
 
-import contextlib
-import threading
+import functools
+import logging
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import F
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -28,9 +26,17 @@ from django.views.decorators.http import require_POST
 from builder import strictjson
 from builder.engine.triggers import KLAVIYO_WEBHOOK, WEBHOOK
 from builder.models import Run, TriggerEvent, TriggerState
-from builder.services.runs import PayloadInvalid, run_start
+from builder.services.runs import PayloadInvalid, RunNotStored, run_start
 from builder.triggers import klaviyo
-from builder.triggers.base import event_record, published_trigger, signature_matches
+from builder.triggers.base import (
+    armed_state,
+    event_record,
+    published_trigger,
+    published_version,
+    signature_matches,
+)
+
+logger = logging.getLogger("builder.webhooks")
 
 SIGNATURE_HEADER = "X-Signature-SHA256"
 #: Headers never copied into trigger data, whatever the trigger asks for.
@@ -39,32 +45,28 @@ SECRET_HEADERS = {"authorization", "cookie", "x-signature-sha256", "proxy-author
 
 #: How stale the trigger's `last_event_at` may get during a burst of deliveries.
 LAST_EVENT_GRAIN = timedelta(seconds=1)
-_writes = threading.Lock()
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_last_noted: dict[int, datetime] = {}
 
 
-@contextlib.contextmanager
-def serialized_writes() -> Iterator[None]:
-    """On SQLite, let this process's request threads write one at a time.
-
-    SQLite takes one writer at a time anyway; threads that queue on a lock here are woken the
-    moment it is free, where SQLite's own busy handler makes them sleep and poll (1, 2, 5, ...
-    ms), which under a burst of deliveries leaves the process idle between writes.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with _writes:
-        yield
+@functools.cache
+def _run_url_template() -> str:
+    return reverse("run_detail", args=[0]).replace("/0/", "/{}/")
 
 
-def armed_state(token: str, kind: str) -> TriggerState | None:
-    """The armed trigger of an enabled workflow with this URL token, with its version's time."""
-    return (
-        TriggerState.objects.select_related("workflow")
-        .annotate(published_at=F("workflow__published_version__published_at"))
-        .filter(token=token[:64], armed=True, type=kind, workflow__enabled=True)
-        .first()
+def run_url(run_id: int) -> str:
+    """The run's page (reverse() once, not per delivery)."""
+    return _run_url_template().format(run_id)
+
+
+def _unavailable() -> JsonResponse:
+    logger.exception("A webhook delivery could not be stored")
+    answer = JsonResponse(
+        {"detail": "The delivery could not be stored right now; send it again shortly."},
+        status=503,
     )
+    answer["Retry-After"] = "5"
+    return answer
 
 
 def _refuse(state: TriggerState, status: int, detail: str, **extra: Any) -> JsonResponse:
@@ -144,21 +146,22 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         },
     }
     try:
-        with serialized_writes():
-            run = run_start(workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK)
+        run = run_start(
+            workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK, burst=True,
+            version=published_version(state.workflow, state.published_at),
+        )  # fmt: skip
     except PayloadInvalid as invalid:
         problems = [problem.to_dict() for problem in invalid.problems]
         detail = f"The body does not fit the trigger's schema: {invalid}"
         return _refuse(state, 400, detail, problems=problems)
-    last = state.last_event_at
-    if last is None or state.last_found != 1 or run.created_at - last > LAST_EVENT_GRAIN:
+    except (RunNotStored, DatabaseError):
+        return _unavailable()
+    if run.created_at - _last_noted.get(state.pk, EPOCH) > LAST_EVENT_GRAIN:
         # The card's "last delivery" to the second: a burst writes it once a second, not
         # once per delivery.
-        with serialized_writes():
-            TriggerState.objects.filter(pk=state.pk).update(
-                last_event_at=run.created_at, last_found=1
-            )
-    return JsonResponse({"id": run.pk, "url": reverse("run_detail", args=[run.pk])}, status=202)
+        _last_noted[state.pk] = run.created_at
+        TriggerState.objects.filter(pk=state.pk).update(last_event_at=run.created_at, last_found=1)
+    return JsonResponse({"id": run.pk, "url": run_url(run.pk)}, status=202)
 
 
 @csrf_exempt
@@ -187,7 +190,10 @@ def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
         delivery = klaviyo.delivery_items(state, document, webhook_id)
     except klaviyo.DeliveryRefused as refused:
         return _refuse(state, refused.status, refused.detail)
-    runs, duplicates = klaviyo.deliver(state, delivery.items)
+    try:
+        runs, duplicates = klaviyo.deliver(state, delivery.items)
+    except DatabaseError:  # Klaviyo delivers again later; items taken so far stay taken
+        return _unavailable()
     detail = f"{len(delivery.items)} item(s): {len(runs)} started"
     if duplicates:
         detail += f", {duplicates} delivered before (nothing started)"
@@ -198,7 +204,7 @@ def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
     )
     TriggerState.objects.filter(pk=state.pk).update(last_found=len(runs))
     answer = {
-        "runs": [{"id": run.pk, "url": reverse("run_detail", args=[run.pk])} for run in runs],
+        "runs": [{"id": run.pk, "url": run_url(run.pk)} for run in runs],
         "duplicates": duplicates,
     }
     return JsonResponse(answer, status=202)

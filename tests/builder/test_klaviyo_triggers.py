@@ -95,8 +95,16 @@ def signed(state: TriggerState, items: list, *, at: datetime | None = None, **ch
 
 
 def item(event_id: str, email: str = "buyer@example.com") -> dict:
-    payload = {"data": {"type": "event", "id": event_id, "attributes": {
-        "datetime": "2026-12-02T10:00:00+00:00", "event_properties": {"email": email}}}}
+    payload = {
+        "data": {
+            "type": "event",
+            "id": event_id,
+            "attributes": {
+                "datetime": "2026-12-02T10:00:00+00:00",
+                "event_properties": {"email": email},
+            },
+        }
+    }
     return {"topic": TOPIC, "external_id": event_id, "payload": payload}  # fmt: skip
 
 
@@ -334,3 +342,61 @@ def test_a_cron_schedule_is_due_at_its_next_slot_in_its_zone(alice, alice_worksp
     local = state.due_at.astimezone(ZoneInfo("Europe/Berlin"))
     assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
     assert timedelta(0) < state.due_at - datetime.now(UTC) <= timedelta(days=7)
+
+
+# --- the web server's batched intake ------------------------------------------------------------
+
+
+@pytest.fixture
+def batched(monkeypatch):
+    """Runs written by the run writer, as under gunicorn (builder/wsgi.py)."""
+    from builder.services.runs import writer
+
+    monkeypatch.setattr(writer, "on", True)
+    return writer
+
+
+def test_deliveries_from_many_threads_are_stored_in_batches_each_with_its_run(
+    alice, alice_workspace, batched
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    trigger = {"type": "webhook", "signing": "none"}
+    workflow, state = enabled(alice_workspace, alice, trigger)
+
+    def deliver(n: int) -> int:
+        try:
+            answer = Client().post(
+                f"/hooks/{state.token}/", data={"n": n}, content_type="application/json"
+            )
+            assert answer.status_code == 202, answer.content
+            return answer.json()["id"]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(deliver, range(80)))
+    runs = {run.pk: run for run in runs_of(workflow)}
+    assert sorted(ids) == sorted(runs) and len(runs) == 80
+    assert sorted(run.trigger_payload["body"]["n"] for run in runs.values()) == list(range(80))
+    assert all(run.status == Run.Status.QUEUED for run in runs.values())
+
+
+def test_a_delivery_the_database_cannot_take_gets_503_and_leaves_nothing(
+    alice, alice_workspace, batched, monkeypatch
+):
+    from django.db import OperationalError
+
+    trigger = {"type": "webhook", "signing": "none"}
+    workflow, state = enabled(alice_workspace, alice, trigger)
+
+    def locked(runs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(batched, "_store", locked)
+    answer = Client().post(f"/hooks/{state.token}/", data={}, content_type="application/json")
+    assert answer.status_code == 503 and answer["Retry-After"] == "5"
+    assert "send it again" in answer.json()["detail"]
+    assert not runs_of(workflow)
