@@ -349,6 +349,8 @@ KLAVIYO_RATELIMIT_TIME_SCALE = env.float("KLAVIYO_RATELIMIT_TIME_SCALE", default
 # jobs and sends take. Whether it is on and where workers reach it: see "Klaviyo sandbox" above.
 KLAVIYO_SANDBOX_MAX_PER_WORKSPACE = env.int("KLAVIYO_SANDBOX_MAX_PER_WORKSPACE", default=5)
 KLAVIYO_SANDBOX_RATE_LIMITS = env.str("KLAVIYO_SANDBOX_RATE_LIMITS", default="off")
+# The sandbox delivers its webhooks to this app (SITE_URL) and to these origins only.
+KLAVIYO_SANDBOX_WEBHOOK_TARGETS = env.list("KLAVIYO_SANDBOX_WEBHOOK_TARGETS", default=[])
 KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL = env.int("KLAVIYO_SANDBOX_ACCESS_TOKEN_TTL", default=3600)
 KLAVIYO_SANDBOX_JOB_SECONDS = env.float("KLAVIYO_SANDBOX_JOB_SECONDS", default=1.0)
 # OAuth app registered with Klaviyo (https://developers.klaviyo.com/en/docs/set_up_oauth).

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.db import transaction
 
 from integrations.klaviyo_sandbox.api import store
@@ -118,9 +119,21 @@ def endpoint_problem(url: str) -> str | None:
     )
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
 def _contactable(url: str) -> bool:
+    """Whether a delivery to `url` is sent: only to this app (SITE_URL) and to the origins in
+    KLAVIYO_SANDBOX_WEBHOOK_TARGETS, so a sandbox user cannot make the server post to other
+    services on its network (or to the internet)."""
     host = urlsplit(url).hostname or ""
-    return endpoint_problem(url) is None and bool(host) and not _RESERVED.search(host.lower())
+    if endpoint_problem(url) is not None or not host or _RESERVED.search(host.lower()):
+        return False
+    allowed = [settings.SITE_URL, *getattr(settings, "KLAVIYO_SANDBOX_WEBHOOK_TARGETS", [])]
+    return _origin(url) in {_origin(target) for target in allowed}
 
 
 # -- building deliveries -----------------------------------------------------------------------

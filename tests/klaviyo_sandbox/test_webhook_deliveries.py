@@ -59,8 +59,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
     found = Receiver()
+    settings.KLAVIYO_SANDBOX_WEBHOOK_TARGETS = [found.url]
     yield found
     webhooks.wait_for_deliveries(10)
     found.server.shutdown()
@@ -311,3 +312,12 @@ def test_deliveries_can_be_built_without_sending(api):
     webhook.internal = {}
     unsigned = webhooks.delivery_build(webhook=webhook, events=[event], base_url=base)
     assert "Klaviyo-Signature" not in unsigned.headers
+
+
+def test_deliveries_go_only_to_the_app_and_the_allowed_origins(api, receiver, settings):
+    """A sandbox user cannot make the server post to another service on its own machine."""
+    record_event(api, order="first")
+    make_webhook(api, f"{receiver.url}/hook", [PLACED_ORDER])
+    settings.KLAVIYO_SANDBOX_WEBHOOK_TARGETS = []  # the receiver is just another local port now
+    record_event(api, order="second")
+    assert deliveries(receiver, "/hook") == []
