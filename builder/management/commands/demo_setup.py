@@ -39,10 +39,29 @@ EXAMPLE = {
 }  # fmt: skip
 
 
+#: A second one, started by Klaviyo: published, and enabled by the user (enabling registers its
+#: webhook in the sandbox account, which needs the web server running).
+ORDERS_EXAMPLE = {
+    "name": "Look up each buyer (example)",
+    "description": "Runs for every Placed Order event in the sandbox: enable it, then create one.",
+    "trigger": {"type": "klaviyo_webhook", "connection": "Klaviyo sandbox",
+                "topics": ["event:klaviyo.placed_order"]},
+    "steps": [
+        {"key": "buyer", "name": "Get the buyer's profile", "action": "KLAVIYO_GET_PROFILE",
+         "connection": "Klaviyo sandbox",
+         "input": {"profile_id": "{{ trigger.data.relationships.profile.data.id }}"}},
+    ],
+}  # fmt: skip
+
+
 def _example_workflow(workspace: Workspace, user: User) -> None:
-    workflow, problems = workflow_create(workspace=workspace, user=user, definition=EXAMPLE)
-    if not errors_of(problems):
-        workflow_publish(workflow=workflow, user=user)
+    for example in (EXAMPLE, ORDERS_EXAMPLE):
+        workflow, problems = workflow_create(workspace=workspace, user=user, definition=example)
+        if example is ORDERS_EXAMPLE:
+            workflow.enabled = False
+            workflow.save(update_fields=["enabled"])
+        if not errors_of(problems):
+            workflow_publish(workflow=workflow, user=user)
 
 
 class Command(BaseCommand):
