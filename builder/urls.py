@@ -41,6 +41,14 @@ urlpatterns = [
     path("workflows/<int:pk>/", editor.editor, name="workflow_editor"),
     path("workflows/<int:pk>/save/", editor.workflow_save, name="workflow_save"),
     path("workflows/<int:pk>/trigger/", editor.trigger_save, name="trigger_save"),
+    path("workflows/<int:pk>/trigger/type/", editor.trigger_type, name="trigger_type"),
+    path("workflows/<int:pk>/trigger/settings/", editor.trigger_settings, name="trigger_settings"),
+    path(
+        "workflows/<int:pk>/trigger/regenerate/",
+        editor.trigger_regenerate,
+        name="trigger_regenerate",
+    ),
+    path("workflows/<int:pk>/trigger/choices/", editor.trigger_choices, name="trigger_choices"),
     path("workflows/<int:pk>/publish/", editor.publish, name="workflow_publish"),
     path("workflows/<int:pk>/run/", editor.run_now, name="workflow_run"),
     # Not under steps/: a step's key ("add", "new", "order") would name these routes instead.

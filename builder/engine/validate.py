@@ -60,7 +60,30 @@ def validate_definition(
         if scopes is not None:
             scopes[step.key] = scope
         upstream[step.key] = output
+    _check_trigger_connection(definition.trigger.connection, connections, problems)
     return definition, problems
+
+
+def _check_trigger_connection(
+    name: str | None, connections: Mapping[str, ConnectionFacts], problems: list[WorkflowProblem]
+) -> None:
+    """A Klaviyo trigger's connection must exist (its absence is found by parsing)."""
+    if not name or name in connections:
+        if name and connections[name].unusable_reason:
+            problems.append(
+                WorkflowProblem(
+                    None, "/trigger/connection", connections[name].unusable_reason, "warning"
+                )
+            )
+        return
+    known = ", ".join(sorted(connections)) or "none yet"
+    problems.append(
+        WorkflowProblem(
+            None,
+            "/trigger/connection",
+            f"There is no connection named {name!r} in this workspace (connections: {known}).",
+        )  # fmt: skip
+    )
 
 
 def output_schema_of(step: Step, upstream_scope: Scope | None = None) -> dict[str, Any]:

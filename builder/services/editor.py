@@ -24,7 +24,15 @@ from builder.engine.definition import (
 )
 from builder.engine.kinds import step_kind
 from builder.engine.references import rename_step
-from builder.models import Run, Workflow
+from builder.engine.triggers import (
+    KLAVIYO_POLL,
+    KLAVIYO_WEBHOOK,
+    MANUAL,
+    SCHEDULE,
+    TRIGGER_TYPES,
+    WEBHOOK,
+)
+from builder.models import Run, Workflow, Workspace
 from builder.queue import run_execute_soon
 from builder.services.workflows import connection_facts, workflow_update
 
@@ -242,17 +250,113 @@ def step_rename(*, workflow: Workflow, key: str, new_key: str) -> list[WorkflowP
     return _save(workflow, document)
 
 
+#: A Klaviyo trigger's settings that may be saved still empty: the draft then has the problem
+#: ("Choose at least one topic"), as right after switching type. Any other refused reading
+#: would lose what was typed (a bad cron is dropped on reading), so it is refused.
+_MAY_BE_EMPTY = ("connection", "topics", "metric", "list", "segment")
+
+
+def _loses_value(problem: WorkflowProblem, trigger: dict[str, Any]) -> bool:
+    if problem.severity != "error" or not problem.field.startswith("/trigger"):
+        return False
+    name = problem.field.removeprefix("/trigger/")
+    return not (name in _MAY_BE_EMPTY and trigger.get(name) in (None, "", []))
+
+
+def _trigger_of(document: dict[str, Any]) -> dict[str, Any]:
+    trigger = document.get("trigger")
+    return dict(trigger) if isinstance(trigger, dict) else {"type": MANUAL}
+
+
+def _check_connection(workflow: Workflow, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Refuse a trigger naming a connection the workspace lacks (one it had already may stay)."""
+    name = after.get("connection")
+    if not isinstance(name, str) or not name or name == before.get("connection"):
+        return
+    if name not in connection_facts(workflow.workspace):
+        raise DraftRefused(
+            [WorkflowProblem(None, "/trigger/connection",
+                             f"This workspace has no connection called “{name[:100]}”.")]
+        )  # fmt: skip
+
+
 @transaction.atomic
-def trigger_replace(*, workflow: Workflow, input_schema: dict[str, Any]) -> list[WorkflowProblem]:
-    """Give the manual trigger these input fields (a JSON Schema of an object)."""
+def trigger_replace(*, workflow: Workflow, trigger: dict[str, Any]) -> list[WorkflowProblem]:
+    """Make `trigger` (a trigger object of the workflow format) the draft's trigger.
+
+    Raise DraftRefused, keeping the draft as it was, when reading it would lose a value (a cron
+    expression croniter cannot read, 0 minutes, an unknown time zone or type) or it names a
+    connection the workspace does not have; settings still empty are saved, as problems.
+    """
+    if trigger.get("type") not in TRIGGER_TYPES:
+        raise DraftRefused(
+            [WorkflowProblem(None, "/trigger/type",
+                             f"Choose a trigger type: {', '.join(TRIGGER_TYPES)}.")]
+        )  # fmt: skip
     document = _document(workflow)
-    trigger = document.get("trigger") if isinstance(document.get("trigger"), dict) else {}
-    document["trigger"] = {
-        **trigger,
-        "type": trigger.get("type", "manual"),
-        "input_schema": input_schema,
-    }
+    _check_connection(workflow, _trigger_of(document), trigger)
+    document["trigger"] = trigger
+    return _save_read(workflow, document, lambda p: _loses_value(p, trigger))
+
+
+@transaction.atomic
+def trigger_input_replace(
+    *, workflow: Workflow, input_schema: dict[str, Any]
+) -> list[WorkflowProblem]:
+    """Give the trigger these input fields (a JSON Schema of an object), keeping its settings.
+
+    The manual trigger's fields are what a run starts with; a webhook's, what its body holds.
+    """
+    document = _document(workflow)
+    trigger = _trigger_of(document)
+    document["trigger"] = {**trigger, "type": trigger.get("type", MANUAL),
+                           "input_schema": input_schema}  # fmt: skip
     return _save_read(workflow, document, lambda p: p.field.startswith("/trigger"))
+
+
+def trigger_defaults(kind: str, *, current: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
+    """Return a new trigger of type `kind` with sensible settings, taken over from `current`
+    where they mean the same (the input fields of manual and webhook, a Klaviyo connection)."""
+    trigger: dict[str, Any] = {"type": kind}
+    if kind in (MANUAL, WEBHOOK):
+        schema = current.get("input_schema")
+        if isinstance(schema, dict) and current.get("type", MANUAL) in (MANUAL, WEBHOOK):
+            trigger["input_schema"] = schema
+        elif kind == MANUAL:
+            trigger["input_schema"] = {"type": "object", "properties": {}}
+    if kind == SCHEDULE:
+        trigger.update(every_minutes=60, timezone="UTC")
+    elif kind == WEBHOOK:
+        trigger = {"type": kind, "signing": "hmac-sha256", **trigger}
+    elif kind in (KLAVIYO_WEBHOOK, KLAVIYO_POLL):
+        facts = connection_facts(workspace)
+        connection = current.get("connection")
+        if not isinstance(connection, str) or connection not in facts:
+            usable = [f.name for f in facts.values() if not f.unusable_reason]
+            connection = (usable or list(facts) or [""])[0]
+        if connection:
+            trigger["connection"] = connection
+        if kind == KLAVIYO_WEBHOOK:
+            trigger["topics"] = []
+        else:
+            trigger.update(source="metric_event", every_minutes=5)
+    return trigger
+
+
+@transaction.atomic
+def trigger_type_set(*, workflow: Workflow, kind: str) -> list[WorkflowProblem]:
+    """Give the draft a trigger of type `kind` with its defaults (`trigger_defaults`); the same
+    type again changes nothing. Raise DraftRefused for an unknown type."""
+    if kind not in TRIGGER_TYPES:
+        raise DraftRefused(
+            [WorkflowProblem(None, "/trigger/type",
+                             f"Choose a trigger type: {', '.join(TRIGGER_TYPES)}.")]
+        )  # fmt: skip
+    document = _document(workflow)
+    current = _trigger_of(document)
+    if current.get("type", MANUAL) != kind:
+        document["trigger"] = trigger_defaults(kind, current=current, workspace=workflow.workspace)
+    return _save(workflow, document)
 
 
 _SETTINGS = ("/name", "/description", "/max_concurrent_runs")

@@ -91,13 +91,15 @@ def run_start(
     trigger: str = Run.Trigger.MANUAL,
     version: WorkflowVersion | None = None,
     burst: bool = False,
+    delivery: str = "",
 ) -> Run:
     """Validate the payload, write a queued Run of the published version, enqueue it on commit.
 
     Raise NotPublished when there is no version, PayloadInvalid when the payload does not fit,
     RunNotStored when the database could not take it. `burst`: one of many (webhook
     deliveries, a poll's items): its task message goes through the outbox, and outside any
-    transaction its write through the run writer when that is on.
+    transaction its write through the run writer when that is on. `delivery`: note the run in
+    the trigger's activity as an accepted delivery with this detail, written with it.
     """
     if version is None and workflow.published_version_id is not None:
         # Its definition is not needed here (the payload schema is cached per version): a
@@ -120,11 +122,15 @@ def run_start(
         trigger_payload=payload,
     )
     if burst and writer.on and not transaction.get_connection().in_atomic_block:
-        return writer.write(run)
+        return writer.write(run, delivery)
     enqueue = outbox.add if burst else run_execute_soon
     with transaction.atomic():
         run.save(force_insert=True)
         index_run(run.pk, workflow.workspace_id, payload=payload)
+        if delivery:
+            TriggerEvent.objects.create(
+                workflow=workflow, kind=TriggerEvent.Kind.DELIVERY, detail=delivery, run=run
+            )
         transaction.on_commit(lambda: enqueue(run.pk))
     return run
 
@@ -136,6 +142,7 @@ class RunNotStored(Exception):
 @dataclass
 class _Pending:
     run: Run
+    delivery: str = ""
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -157,8 +164,8 @@ class RunWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def write(self, run: Run) -> Run:
-        pending = _Pending(run)
+    def write(self, run: Run, delivery: str = "") -> Run:
+        pending = _Pending(run, delivery)
         self._queue.put(pending)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -181,7 +188,7 @@ class RunWriter:
                 except queue.Empty:
                     break
             try:
-                self._store([pending.run for pending in batch])
+                self._store(batch)
             except Exception as error:  # noqa: BLE001 - every waiting request is told
                 logger.exception("Storing %d queued runs failed", len(batch))
                 for pending in batch:
@@ -191,7 +198,8 @@ class RunWriter:
                 pending.done.set()
 
     @staticmethod
-    def _store(runs: list[Run]) -> None:
+    def _store(batch: list[_Pending]) -> None:
+        runs = [pending.run for pending in batch]
         with transaction.atomic():
             Run.objects.bulk_create(runs)
             RunSearchTerm.objects.bulk_create(
@@ -199,6 +207,14 @@ class RunWriter:
                 for run in runs
                 for term in terms_of(run.trigger_payload, "")
             )
+            TriggerEvent.objects.bulk_create(
+                TriggerEvent(
+                    workflow_id=p.run.workflow_id, kind=TriggerEvent.Kind.DELIVERY,
+                    detail=p.delivery, run=p.run,
+                )
+                for p in batch
+                if p.delivery
+            )  # fmt: skip
         for run in runs:
             outbox.add(run.pk)
 

@@ -203,13 +203,14 @@ def workflow_delete(*, workflow: Workflow) -> None:
     workflow.delete()
 
 
-def workflow_set_enabled(*, workflow: Workflow, enabled: bool) -> Synced:
+def workflow_set_enabled(*, workflow: Workflow, enabled: bool, make_secret: bool = True) -> Synced:
     """Switch the workflow on or off, arming or disarming its trigger. Off, its trigger starts
     no runs by itself; Run now and the API still start runs, as a test would (n8n and Zapier do
-    the same). Raise TriggerArmError when the trigger cannot be armed (the workflow stays on)."""
+    the same). Raise TriggerArmError when the trigger cannot be armed (the workflow stays on).
+    `make_secret`: make a signed webhook's first secret (only where the answer can show it)."""
     workflow.enabled = enabled
     workflow.save(update_fields=["enabled", "updated_at"])
-    return trigger_sync(workflow=workflow)
+    return trigger_sync(workflow=workflow, make_secret=make_secret)
 
 
 def workflow_notices_set(*, workflow: Workflow, on: bool) -> None:

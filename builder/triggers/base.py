@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -91,6 +91,29 @@ def armed_state(token: str, kind: str) -> TriggerState | None:
 def forget_armed() -> None:
     """Drop the armed states read so far (a trigger was armed, disarmed or given a new URL)."""
     _armed.clear()
+    _delivered.clear()
+
+
+#: When each trigger's last accepted delivery was written down (by this process).
+_delivered: dict[int, datetime] = {}
+#: How stale the trigger's `last_event_at` may get during a burst of deliveries.
+DELIVERED_GRAIN = timedelta(seconds=1)
+
+
+def delivered(state: TriggerState, at: datetime) -> None:
+    """Note an accepted delivery on the trigger (last time, last error cleared): once a second
+    at most during a burst, and always the first after a refusal."""
+    last = _delivered.get(state.pk)
+    if last is None or at - last > DELIVERED_GRAIN:
+        _delivered[state.pk] = at
+        TriggerState.objects.filter(pk=state.pk).update(
+            last_event_at=at, last_found=1, last_error=""
+        )
+
+
+def refused(state: TriggerState) -> None:
+    """A delivery was refused: the next accepted one clears the error at once."""
+    _delivered.pop(state.pk, None)
 
 
 _versions: dict[tuple[int, Any], WorkflowVersion] = {}
@@ -162,15 +185,15 @@ def runs_from_items(
     for external_id, payload in items:
         try:
             with transaction.atomic():
-                event = TriggerEvent.objects.create(
-                    workflow=workflow, kind=kind, external_id=external_id[:200], detail=detail
-                )
                 run = run_start(
                     workflow=workflow, payload=payload, trigger=trigger_kind, version=version,
                     burst=True,
                 )  # fmt: skip
-                event.run = run
-                event.save(update_fields=["run"])
+                # A repeated id fails here and takes its run back with it.
+                TriggerEvent.objects.create(
+                    workflow=workflow, kind=kind, external_id=external_id[:200],
+                    detail=detail or external_id[:500], run=run,
+                )  # fmt: skip
         except IntegrityError:
             started.duplicates += 1
             continue
@@ -191,5 +214,5 @@ def event_record(
         workflow=workflow, kind=kind, accepted=accepted, detail=detail[:500], run=run
     )
     TriggerState.objects.filter(workflow=workflow).update(
-        last_event_at=timezone.now(), **({} if accepted else {"last_error": detail[:2000]})
+        last_event_at=timezone.now(), last_error="" if accepted else detail[:2000]
     )

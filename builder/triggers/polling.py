@@ -43,7 +43,8 @@ class Source:
     time_field: str
     #: The input naming the list or segment (None: the filter names the metric, or nothing).
     target_param: str | None
-    filter: Callable[[str | None, str], str]
+    #: (target, cursor time, "greater-or-equal" or "greater-than") -> Klaviyo filter.
+    filter: Callable[[str | None, str, str], str]
     #: How an item's id becomes a TriggerEvent external id (once per id across polls).
     external_id: Callable[[dict[str, Any]], str]
     #: The action listing the targets to find one by name (metric, list, segment).
@@ -54,16 +55,18 @@ def _time(item: dict[str, Any], field: str) -> str:
     return str((item.get("attributes") or {}).get(field) or "")
 
 
-def _metric_filter(target: str | None, after: str) -> str:
-    return f'and(equals(metric_id,"{target}"),greater-or-equal(datetime,{after}))'
+def _metric_filter(target: str | None, after: str, op: str) -> str:
+    return f'and(equals(metric_id,"{target}"),{op}(datetime,{after}))'
 
 
-def _joined_filter(target: str | None, after: str) -> str:
-    return f"greater-or-equal(joined_group_at,{after})"
+def _joined_filter(target: str | None, after: str, op: str) -> str:
+    return f"{op}(joined_group_at,{after})"
 
 
-def _created_filter(target: str | None, after: str) -> str:
-    # `created` takes greater-than only: from the second before, so the cursor's own is kept.
+def _created_filter(target: str | None, after: str, op: str) -> str:
+    # `created` takes greater-than only: from the second before, to keep the cursor's own.
+    if op == "greater-than":
+        return f"greater-than(created,{after})"
     before = datetime.fromisoformat(after) - timedelta(seconds=1)
     return f"greater-than(created,{_stamp(before)})"
 
@@ -109,6 +112,20 @@ def _page_size(action: str) -> int:
     """The largest page the action's input schema allows (Klaviyo's own maximum)."""
     schema = get_action(action).input_schema.get("properties", {}).get("page_size", {})
     return int(schema.get("maximum") or 100)
+
+
+#: How long after its second the cursor's own second may still get new items (created in
+#: the same second, just after the last poll). Until then a poll asks from that second on and
+#: re-reads it (its items start nothing twice); after, it asks for what is strictly later.
+SETTLED = timedelta(seconds=60)
+
+
+def _operator(after: str, now: datetime) -> str:
+    try:
+        settled = now - datetime.fromisoformat(after) > SETTLED
+    except ValueError:
+        settled = False
+    return "greater-than" if settled else "greater-or-equal"
 
 
 def _stamp(moment: datetime) -> str:
@@ -196,9 +213,11 @@ def poll(state: TriggerState, now: datetime | None = None) -> Polled:
     spec = SOURCES[trigger.settings["source"]]
     cap = max(1, settings.TRIGGER_POLL_MAX_ITEMS)
     after = state.cursor.get("after") or _stamp(now)
+    # Going on through a cut answer's pages asks exactly what its first page asked.
+    op = state.cursor.get("op") if state.cursor.get("page") else _operator(after, now)
     target = state.cursor.get("target")
     params: dict[str, Any] = {
-        "filter": spec.filter(target, after),
+        "filter": spec.filter(target, after, op),
         "sort": spec.time_field,
         "page_size": min(cap, settings.TRIGGER_POLL_PAGE_SIZE or 10**6, _page_size(spec.action)),
     }
@@ -240,10 +259,10 @@ def poll(state: TriggerState, now: datetime | None = None) -> Polled:
     if next_page is not None:
         # The same query goes on from the page the cap cut (items taken on it are seen again,
         # and start nothing): ties of one second, however many, are never skipped.
-        cursor = {**state.cursor, "page": next_page}
+        cursor = {**state.cursor, "page": next_page, "op": op}
     else:
         newest = max((_time(item, spec.time_field) for item in items), default="")
-        cursor = {k: v for k, v in state.cursor.items() if k != "page"}
+        cursor = {k: v for k, v in state.cursor.items() if k not in ("page", "op")}
         cursor["after"] = max(newest, after)
     TriggerState.objects.filter(pk=state.pk).update(cursor=cursor)
     state.cursor = cursor

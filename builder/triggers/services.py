@@ -48,6 +48,8 @@ class Synced:
     state: TriggerState
     #: A webhook signing secret made by this arming: shown once, never again.
     new_secret: str | None = None
+    #: A signed webhook armed without a secret yet (its deliveries are refused until one is made).
+    secret_missing: bool = False
 
 
 def _disarm(state: TriggerState) -> None:
@@ -82,6 +84,7 @@ def trigger_sync(*, workflow: Workflow, make_secret: bool = True) -> Synced:
         if signed and make_secret and not state.secret.get("signing"):
             synced.new_secret = secrets.token_hex(32)
             state.secret = {**state.secret, "signing": synced.new_secret}
+        synced.secret_missing = signed and not state.secret.get("signing")
         state.type = wanted.type
         armer = ARMERS.get(wanted.type)
         try:
@@ -130,7 +133,10 @@ def trigger_disarm_all(*, workflow: Workflow) -> None:
 
 def webhook_regenerate(*, workflow: Workflow) -> tuple[TriggerState, str | None]:
     """Give the workflow a new webhook URL (and signing secret): the old ones stop working."""
-    trigger = published_trigger(workflow) or parse_definition(workflow.definition)[0].trigger
+    published = published_trigger(workflow)
+    draft = parse_definition(workflow.definition)[0].trigger
+    # The URL exists from the start: it can be renewed while the webhook is still a draft.
+    trigger = published if published is not None and published.type == WEBHOOK else draft
     if trigger.type != WEBHOOK:
         raise TriggerArmError("This workflow's trigger is not an inbound webhook.")
     with transaction.atomic():

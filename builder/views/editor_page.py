@@ -1,5 +1,6 @@
-"""The editor page's parts: the step cards and the problems list, built from one validation,
-and the answers every editor view gives (the page, a card, or the problems out of band).
+"""The editor page's parts: the trigger card, the step cards and the problems list, built from
+one validation, and the answers every editor view gives (the page, a card, or the problems out
+of band).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +30,9 @@ from builder.forms.steps import (
     on_error_parts,
     trigger_fields,
 )
+from builder.forms.trigger_card import trigger_card
 from builder.forms.widgets import FieldError, field_id, label_of
-from builder.models import Run, StepRun, Workflow
+from builder.models import Membership, Run, StepRun, Workflow
 from builder.selectors import samples_of
 from builder.services.editor import (
     DraftRefused,
@@ -116,6 +119,13 @@ class Editor:
         ]
         self.samples, self.trigger_sample = samples_of(workflow)
         self.connections = connection_facts(workflow.workspace)
+        # The validator knows no trigger connections yet: name a missing one here.
+        name = self.definition.trigger.connection
+        if name and name not in self.connections:
+            self.problems.append(
+                WorkflowProblem(None, "/trigger/connection",
+                                f"This workspace has no connection called “{name}”; choose one.")
+            )  # fmt: skip
         self._trigger_form: str | None = None
 
     @property
@@ -238,9 +248,9 @@ def problem_links(editor: Editor) -> list[dict[str, Any]]:
 def page_context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, Any]:
     workflow = editor.workflow
     document = workflow.definition if isinstance(workflow.definition, dict) else {}
-    trigger = document.get("trigger") if isinstance(document.get("trigger"), dict) else {}
     test = extra.pop("test", None)
     open_step = extra.pop("open_step", None) or request.GET.get("step", "")
+    new_secret = extra.pop("new_secret", None)
     return {
         "workflow": workflow,
         "document": document,
@@ -248,8 +258,7 @@ def page_context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str
         "failure_notice_minutes": settings.FAILURE_NOTICE_MINUTES,
         "cards": editor.cards(open_step, test),
         "problem_links": problem_links(editor),
-        "trigger_fields": trigger_fields(trigger.get("input_schema")),
-        "field_types": [(key, label) for key, (label, _) in FIELD_TYPES.items()],
+        **trigger_context(request, editor, new_secret=new_secret),
         "connections": list(editor.connections.values()),
         "limits": LIMITS,
         "open_step": open_step,
@@ -324,3 +333,76 @@ def answer(
 
 
 # --- the workflow and its trigger ------------------------------------------------------------
+
+
+def edit_refusal(request: HttpRequest) -> str | None:
+    """Say why the current member may not change workflows, or None.
+
+    Owners and members may; a role without the right (a viewer) is refused.
+    """
+    membership = getattr(request, "membership", None)
+    role = getattr(membership, "role", None)
+    if role in (Membership.Role.OWNER, Membership.Role.MEMBER):
+        return None
+    return "You can look at this workspace's workflows but not change them."
+
+
+def refuse_viewers(request: HttpRequest) -> None:
+    """Raise PermissionDenied (403) when the current member may not change workflows."""
+    reason = edit_refusal(request)
+    if reason:
+        raise PermissionDenied(reason)
+
+
+def trigger_context(
+    request: HttpRequest, editor: Editor, *, new_secret: str | None = None
+) -> dict[str, Any]:
+    """Return what the trigger card's template needs (the page's context has it too)."""
+    document = editor.workflow.definition if isinstance(editor.workflow.definition, dict) else {}
+    trigger = document.get("trigger") if isinstance(document.get("trigger"), dict) else {}
+    return {
+        "tcard": trigger_card(
+            editor.workflow,
+            editor.definition.trigger,
+            problems=editor.problems,
+            connections=list(editor.connections),
+            new_secret=new_secret,
+            may_edit=edit_refusal(request) is None,
+        ),
+        "trigger_fields": trigger_fields(trigger.get("input_schema")),
+        "field_types": [(key, label) for key, (label, _) in FIELD_TYPES.items()],
+    }
+
+
+def trigger_response(
+    request: HttpRequest,
+    workflow: Workflow,
+    *,
+    errors: list[tuple[str | None, FieldError]] | None = None,
+    card: bool = True,
+    new_secret: str | None = None,
+) -> HttpResponse:
+    """Answer a change of the trigger: for htmx the card (or, with `card` False, only what the
+    settings change: the next runs), with the header's problems out of band; else the page."""
+    status = 400 if errors else 200
+    editor = Editor(workflow, errors)
+    if not request.htmx:
+        if errors or new_secret:
+            context = page_context(request, editor, new_secret=new_secret)
+            return render(request, "editor/editor.html", context, status=status)
+        return redirect(editor_url(workflow) + "#trigger")
+    context = {
+        **trigger_context(request, editor, new_secret=new_secret),
+        "editor": editor,
+        "workflow": workflow,
+        "problem_links": problem_links(editor),
+        "cards": editor.cards(),  # closed cards: the out-of-band badges need no forms
+        "oob": True,
+        "saved": not errors,
+    }
+    template = "editor/_trigger_render.html" if card else "editor/_trigger_saved.html"
+    response = render(request, template, context, status=status)
+    if errors and not card:
+        # Nothing was saved: keep what the user typed on screen, show only the problems.
+        response["HX-Reswap"] = "none"
+    return response

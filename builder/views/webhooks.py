@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,9 +29,11 @@ from builder.services.runs import PayloadInvalid, RunNotStored, run_start
 from builder.triggers import klaviyo
 from builder.triggers.base import (
     armed_state,
+    delivered,
     event_record,
     published_trigger,
     published_version,
+    refused,
     signature_matches,
 )
 
@@ -41,12 +42,6 @@ logger = logging.getLogger("builder.webhooks")
 SIGNATURE_HEADER = "X-Signature-SHA256"
 #: Headers never copied into trigger data, whatever the trigger asks for.
 SECRET_HEADERS = {"authorization", "cookie", "x-signature-sha256", "proxy-authorization"}
-
-
-#: How stale the trigger's `last_event_at` may get during a burst of deliveries.
-LAST_EVENT_GRAIN = timedelta(seconds=1)
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_last_noted: dict[int, datetime] = {}
 
 
 @functools.cache
@@ -71,6 +66,7 @@ def _unavailable() -> JsonResponse:
 
 def _refuse(state: TriggerState, status: int, detail: str, **extra: Any) -> JsonResponse:
     if status != 429:  # a flood is not written down request by request
+        refused(state)
         event_record(
             workflow=state.workflow, kind=TriggerEvent.Kind.DELIVERY, accepted=False,
             detail=f"{status}: {detail}",
@@ -149,6 +145,7 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         run = run_start(
             workflow=state.workflow, payload=payload, trigger=Run.Trigger.WEBHOOK, burst=True,
             version=published_version(state.workflow, state.published_at),
+            delivery=f"202: {len(body)} bytes",
         )  # fmt: skip
     except PayloadInvalid as invalid:
         problems = [problem.to_dict() for problem in invalid.problems]
@@ -156,11 +153,7 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         return _refuse(state, 400, detail, problems=problems)
     except (RunNotStored, DatabaseError):
         return _unavailable()
-    if run.created_at - _last_noted.get(state.pk, EPOCH) > LAST_EVENT_GRAIN:
-        # The card's "last delivery" to the second: a burst writes it once a second, not
-        # once per delivery.
-        _last_noted[state.pk] = run.created_at
-        TriggerState.objects.filter(pk=state.pk).update(last_event_at=run.created_at, last_found=1)
+    delivered(state, run.created_at)
     return JsonResponse({"id": run.pk, "url": run_url(run.pk)}, status=202)
 
 

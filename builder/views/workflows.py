@@ -111,7 +111,11 @@ def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Nothing changed: send enabled=on to enable, nothing to disable.")
     else:
         try:
-            workflow_service.workflow_set_enabled(workflow=workflow, enabled=value == "on")
+            # A page cannot show a signing secret once and safely after a redirect: the trigger
+            # card's Regenerate URL makes one and shows it in its own answer.
+            synced = workflow_service.workflow_set_enabled(
+                workflow=workflow, enabled=value == "on", make_secret=False
+            )
         except TriggerArmError as error:
             messages.error(
                 request, f"“{workflow.name}” is enabled, but its trigger is off: {error}"
@@ -122,6 +126,11 @@ def workflow_enabled(request: HttpRequest, pk: int) -> HttpResponse:
             if workflow.enabled
             else "disabled: its trigger starts no runs by itself (Run now and the API still can)"
         )
+        if synced.secret_missing:
+            state += (
+                ". Its webhook has no signing secret yet: press Regenerate URL on its trigger "
+                "card to get one (deliveries are refused until then)"
+            )
         messages.success(request, f"“{workflow.name}” is {state}.")
     # A URL, never a view name: redirect() would try to reverse an odd `next` (a 500).
     return HttpResponseRedirect(target)

@@ -7,7 +7,9 @@
 // - the problems list in the header is placed beside each field it names;
 // - rows (arrays, key–value pairs, conditions, trigger fields) are added from a <template>;
 // - the action picker and the data picker open in <dialog>s, fully usable by keyboard;
-// - steps reorder by drag (SortableJS, static/vendor/sortablejs).
+// - steps reorder by drag (SortableJS, static/vendor/sortablejs);
+// - <time data-local> shows in the viewer's own time zone and language, with "in 3 days";
+// - [data-copy="<id>"] buttons copy that field's text (the webhook URL, a new secret).
 (() => {
   "use strict";
 
@@ -61,7 +63,8 @@
   });
   document.addEventListener("htmx:beforeRequest", (event) => {
     const form = autosaveForm(event.detail.elt);
-    if (!form) return;
+    // A GET inside a form loads part of it (the trigger's Klaviyo choices): not a save.
+    if (!form || (event.detail.requestConfig && event.detail.requestConfig.verb === "get")) return;
     const xhr = event.detail.xhr;
     dirty.delete(form);
     inflight.add(xhr);
@@ -127,6 +130,20 @@
     // One click, one change: the button stays pressed while the page is left.
     if (submitter) setTimeout(() => (submitter.disabled = true), 0);
   });
+  // Changing the trigger's type drops its input fields unless the new type has them too (the
+  // form says which types keep them, data-keeps, and what would go, data-drops): ask first.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    if (!form.matches || !form.matches("form[data-drops]")) return;
+    const select = form.querySelector("select");
+    if (!select || (form.dataset.keeps || "").split(" ").includes(select.value)) return;
+    const title = select.selectedOptions[0] ? select.selectedOptions[0].textContent : select.value;
+    if (!window.confirm(`Switch to ${title}? The trigger's ${form.dataset.drops} will be removed from the draft.`)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      select.value = form.dataset.current || select.value;
+    }
+  });
   document.addEventListener("htmx:confirm", (event) => {
     const form = event.detail.elt;
     if (form.matches && form.matches("form[data-flush]") && busy()) {
@@ -171,8 +188,8 @@
     list.querySelectorAll("li[data-pointer]").forEach((item) => {
       const container = cardOf(item.dataset.step, item.dataset.pointer);
       if (!container) return;
-      const pointer = item.dataset.pointer.startsWith("/trigger") ? "/trigger" : item.dataset.pointer;
-      const field = fieldFor(container, pointer);
+      // The trigger card marks each setting (/trigger/cron); the rest fall back to /trigger.
+      const field = fieldFor(container, item.dataset.pointer);
       if (!field) return;
       const slot = field.querySelector(":scope > .field-problem") || field.querySelector(".field-problem");
       if (!slot) return;
@@ -406,12 +423,86 @@
     });
   };
 
+  // --- times in the viewer's zone, copy buttons ------------------------------------------------
+  // The server writes a time in words in the zone it belongs to (a schedule's); the viewer reads
+  // it in their own zone and language. data-local="relative" shows only "3 minutes ago".
+  // [unit, its length in seconds, from when it is used]: "in 12 days" rather than "next month".
+  const UNITS = [
+    ["year", 365 * 86400, 365 * 86400],
+    ["month", 30 * 86400, 60 * 86400],
+    ["day", 86400, 86400],
+    ["hour", 3600, 3600],
+    ["minute", 60, 60],
+    ["second", 1, 0],
+  ];
+  const relative = (date) => {
+    const seconds = (date.getTime() - Date.now()) / 1000;
+    // A little slack, so 59 min 50 s reads "in 1 hour", not "in 60 minutes".
+    const [unit, size] = UNITS.find(([, , from]) => Math.abs(seconds) >= from * 0.98);
+    return new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }).format(Math.round(seconds / size), unit);
+  };
+  const localTimes = () => {
+    if (typeof Intl === "undefined" || !Intl.DateTimeFormat || !Intl.RelativeTimeFormat) return;
+    const absolute = new Intl.DateTimeFormat(undefined, {
+      weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+    // The whole page: an out-of-band swap (the next runs) settles on another element.
+    document.querySelectorAll("time[data-local]:not([data-local-done])").forEach((time) => {
+      const date = new Date(time.getAttribute("datetime"));
+      if (Number.isNaN(date.getTime())) return;
+      time.dataset.localDone = "1";
+      const written = time.textContent.trim();
+      if (time.dataset.local === "relative") {
+        time.textContent = relative(date);
+        time.title = absolute.format(date);
+        return;
+      }
+      time.textContent = absolute.format(date);
+      time.title = written;
+      const words = document.createElement("span");
+      words.className = "time-relative";
+      words.textContent = ` (${relative(date)})`;
+      time.after(words);
+    });
+  };
+
+  const copyText = async (field) => {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(field.value);
+      return;
+    }
+    // Plain http on another host than localhost has no clipboard API: select and copy.
+    field.select();
+    if (!document.execCommand("copy")) throw new Error("copy refused");
+  };
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    const before = button.dataset.label || button.textContent;
+    button.dataset.label = before;
+    const say = (text) => {
+      button.textContent = text;
+      window.setTimeout(() => (button.textContent = before), 1500);
+    };
+    copyText(field).then(
+      () => say("Copied"),
+      () => {
+        field.select(); // nothing reached the clipboard: leave it selected for Ctrl-C
+        say("Press Ctrl-C");
+      },
+    );
+  });
+
   const init = (root) => {
     const picker = document.querySelector("dialog[open] [data-picker-root]");
     if (picker && !picker.querySelector(".picker-option.is-active")) activate(picker, 0);
     placeProblems();
     initChoices(root);
     initSortable();
+    localTimes();
   };
   document.addEventListener("DOMContentLoaded", () => init(document));
   document.addEventListener("htmx:afterSettle", (event) => init(event.detail.elt || document));

@@ -163,3 +163,37 @@ def test_charlies_token_reaches_none_of_alices_workflows(hook, charlie_workspace
     charlie = Api(charlie_workspace)
     for action in ("enable", "disable", "webhook/regenerate"):
         assert charlie.post(f"/workflows/{workflow.pk}/{action}").status_code == 404
+
+
+def test_accepted_deliveries_are_listed_with_their_runs_and_clear_the_last_error(hook):
+    workflow, path, secret = hook
+    assert deliver(path, b"{}", "0" * 64).status_code == 401
+    assert "does not match" in TriggerState.objects.get(workflow=workflow).last_error
+    body = b'{"email": "ada@example.com"}'
+    run_id = deliver(path, body, sign(secret, body)).json()["id"]
+    accepted, refused = TriggerEvent.objects.filter(workflow=workflow)[:2]
+    assert accepted.accepted and accepted.run_id == run_id and accepted.kind == "delivery"
+    assert not refused.accepted
+    assert TriggerState.objects.get(workflow=workflow).last_error == ""
+
+
+def test_a_draft_webhook_can_get_a_new_url_before_it_is_published(alice, alice_workspace, api):
+    note = [{"key": "note", "action": "builtin.set", "input": {"values": {"n": 1}}}]
+    manual = {**HOOK, "trigger": {"type": "manual"}, "steps": note}
+    workflow, _ = workflow_create(workspace=alice_workspace, user=alice, definition=manual)
+    workflow_publish(workflow=workflow, user=alice)
+    workflow.definition = HOOK
+    workflow.save()
+    answer = api.post(f"/workflows/{workflow.pk}/webhook/regenerate")
+    assert answer.status_code == 200 and answer.json()["secret"]
+
+
+def test_a_trigger_naming_a_missing_connection_cannot_be_published(alice, alice_workspace):
+    from builder.services.workflows import WorkflowInvalid
+
+    document = {**HOOK, "trigger": {"type": "klaviyo_webhook", "connection": "Nowhere",
+                                    "topics": ["event:klaviyo.placed_order"]}}  # fmt: skip
+    workflow, problems = workflow_create(workspace=alice_workspace, user=alice, definition=document)
+    assert "/trigger/connection" in [p.field for p in problems if p.severity == "error"]
+    with pytest.raises(WorkflowInvalid):
+        workflow_publish(workflow=workflow, user=alice)

@@ -105,17 +105,6 @@ def test_a_failed_run_is_found_fixed_and_replayed_from_its_failed_step(
     shot(2, "runs-list-search")
 
     # 3. Fix the list id in the editor and publish version 2.
-    page.on(
-        "response",
-        lambda r: print(
-            "RESP",
-            r.request.method,
-            r.url,
-            r.status,
-            r.request.headers.get("hx-request"),
-            r.request.post_data,
-        ),
-    )
     page.goto(f"/workflows/{workflow.pk}/?step=add#step-add")
     field = page.locator('li.step-card[data-key="add"] input[name="in/list_id"]')
     field.fill(target.resource_id)

@@ -102,12 +102,12 @@ def require(kind: str, name: str) -> Relation:
 def related_ids(resource: SandboxResource, name: str) -> dict[str, datetime | None]:
     """Return `{id: linked_at or None}` of the resources related through `name`, in order."""
     rel = require(resource.type, name)
-    account = resource.account
     stored = resource.relationships.get(name)
     if rel.mode == "one":
         return {str(stored): None} if stored else {}
     if rel.mode == "owned":
         return dict.fromkeys(map(str, stored or []))
+    account = resource.account  # a query when not loaded: only the linked modes need it
     if rel.mode == "link":
         return store.link_ids(account, resource.type, resource.resource_id, name)
     if rel.mode == "inverse":
