@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from datetime import datetime
 
 from celery import current_app
+
+logger = logging.getLogger("builder.queue")
 
 RUN_EXECUTE = "builder.tasks.run_execute"
 RUNS_EXECUTE = "builder.tasks.runs_execute"
@@ -78,7 +81,10 @@ class Outbox:
             self._wake.wait()
             self._wake.clear()
             threading.Event().wait(self.delay)  # let the burst gather
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the sweeper gives these runs a task later
+                logger.exception("Queueing a batch of runs failed; the sweeper will requeue them")
 
 
 #: The process's outbox (webhook intake and trigger items use it).

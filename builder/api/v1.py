@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
@@ -159,7 +160,14 @@ def _switched(workflow: Workflow, enabled: bool) -> JsonResponse:
     answer = workflow_json(workflow, workflow_problems(workflow=workflow))
     if synced.new_secret:
         answer["trigger"]["secret"] = synced.new_secret  # shown this once, never again
+        return _no_store(JsonResponse(answer))
     return JsonResponse(answer)
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
+    """An answer holding a secret is kept by no cache on the way."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @api.post("/workflows/{workflow_id}/enable", summary="Enable the workflow and arm its trigger")
@@ -193,7 +201,7 @@ def regenerate_webhook(request: HttpRequest, workflow_id: int) -> JsonResponse:
     answer: dict[str, Any] = {"url": webhook_url(state)}
     if secret:
         answer["secret"] = secret
-    return JsonResponse(answer)
+    return _no_store(JsonResponse(answer))
 
 
 @api.get("/workflows/{workflow_id}/export", summary="The draft in the workflow format")

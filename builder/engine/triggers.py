@@ -106,7 +106,7 @@ def _zones() -> set[str]:
 
 def cron_problem(expression: str) -> str | None:
     """Return why a cron expression cannot be used, or None (checked by croniter)."""
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
     if len(expression.split()) != 5:
         return (
@@ -115,6 +115,10 @@ def cron_problem(expression: str) -> str | None:
         )
     if not croniter.is_valid(expression):
         return f"{expression!r} is not a cron expression croniter understands."
+    try:
+        croniter(expression).get_next(datetime)
+    except (CroniterBadDateError, ValueError, KeyError):
+        return f"{expression!r} never comes round (e.g. the 30th of February)."
     return None
 
 
@@ -125,12 +129,13 @@ def next_times(trigger: Trigger, after: datetime, count: int = 5) -> list[dateti
     from croniter import croniter
 
     zone = ZoneInfo(trigger.settings.get("timezone") or "UTC")
-    start = after.astimezone(zone)
     if "cron" in trigger.settings:
-        times = croniter(trigger.settings["cron"], start)
+        times = croniter(trigger.settings["cron"], after.astimezone(zone))
         return [times.get_next(datetime) for _ in range(count)]
+    # An interval is counted in real time (UTC), so a daylight-saving change stretches nothing.
     every = timedelta(minutes=trigger.settings.get("every_minutes") or 1)
-    return [start + every * (n + 1) for n in range(count)]
+    start = after.astimezone(ZoneInfo("UTC"))
+    return [(start + every * (n + 1)).astimezone(zone) for n in range(count)]
 
 
 def _every_minutes(value: Any, problems: list[Problem], low: int = 1) -> int:

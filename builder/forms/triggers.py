@@ -55,7 +55,8 @@ def split_names(values: list[Any]) -> list[str]:
 
 def _minutes(data: PostedData, errors: list[FieldError]) -> int:
     text = posted(data, "every_minutes").strip()
-    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_EVERY_MINUTES:
+    digits = text.isascii() and text.isdigit() and len(text) <= 6  # not "²", not "٣"
+    if not digits or not 1 <= int(text) <= MAX_EVERY_MINUTES:
         errors.append(
             FieldError(
                 "/trigger/every_minutes",

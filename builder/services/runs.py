@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -145,6 +146,9 @@ class _Pending:
     delivery: str = ""
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    #: The request stopped waiting (and answered 503): the run must not be written after all.
+    abandoned: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class RunWriter:
@@ -172,7 +176,10 @@ class RunWriter:
                 self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
                 self._thread.start()
         if not pending.done.wait(self.timeout):
-            raise RunNotStored("The run was not stored in time.")
+            with pending.lock:
+                if not pending.done.is_set():
+                    pending.abandoned = True
+                    raise RunNotStored("The run was not stored in time.")
         if pending.error is not None:
             raise RunNotStored(str(pending.error)) from pending.error
         return pending.run
@@ -187,8 +194,13 @@ class RunWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            close_old_connections()  # as around a request: a broken or old connection goes
+            for pending in batch:
+                pending.lock.acquire()  # released once its request is told
+            alive = [pending for pending in batch if not pending.abandoned]
             try:
-                self._store(batch)
+                if alive:
+                    self._store(alive)
             except Exception as error:  # noqa: BLE001 - every waiting request is told
                 logger.exception("Storing %d queued runs failed", len(batch))
                 for pending in batch:
@@ -196,6 +208,7 @@ class RunWriter:
                 close_old_connections()
             for pending in batch:
                 pending.done.set()
+                pending.lock.release()
 
     @staticmethod
     def _store(batch: list[_Pending]) -> None:
@@ -256,10 +269,17 @@ def runs_orphaned() -> list[int]:
     overdue = Run.objects.filter(status=Run.Status.WAITING, wake_at__lt=stale).values_list(
         "pk", flat=True
     )
-    forgotten = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=stale).values_list(
-        "pk", flat=True
+    queued = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=stale)
+    forgotten = queued.filter(workflow__max_concurrent_runs=0).values_list("pk", flat=True)
+    # Under a concurrency limit the queued runs wait their turn, each started by the one before
+    # it (a burst of a thousand may wait long): the oldest is enough to restart the chain.
+    heads = (
+        queued.filter(workflow__max_concurrent_runs__gt=0)
+        .values("workflow_id")
+        .annotate(first=Min("pk"))
+        .values_list("first", flat=True)
     )
-    return sorted({*orphaned, *overdue, *forgotten})
+    return sorted({*orphaned, *overdue, *forgotten, *heads})
 
 
 class RunBusy(Exception):

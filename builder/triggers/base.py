@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,13 +48,14 @@ def published_trigger(workflow: Workflow, published_at: datetime | None = None) 
         versions = WorkflowVersion.objects.filter(pk=version_id)
         published_at = versions.values_list("published_at", flat=True).first()
     key = (version_id, published_at)
-    if key not in _triggers:
+    found = _triggers.get(key)  # other threads may clear the cache meanwhile: read it once
+    if found is None:
         if len(_triggers) >= 1024:
             _triggers.clear()
         versions = WorkflowVersion.objects.filter(pk=version_id)
         definition = versions.values_list("definition", flat=True).first() or {}
-        _triggers[key] = parse_definition(definition)[0].trigger
-    return _triggers[key]
+        found = _triggers[key] = parse_definition(definition)[0].trigger
+    return found
 
 
 def state_of(workflow: Workflow) -> TriggerState:
@@ -61,6 +63,8 @@ def state_of(workflow: Workflow) -> TriggerState:
     return state
 
 
+#: What a webhook URL's token is made of (`new_token`: URL-safe base64).
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: (token, type) -> (when read, the armed state with its workflow and version time).
 _armed: dict[tuple[str, str], tuple[float, TriggerState | None]] = {}
 #: How long a URL's armed state is reused: a burst of deliveries reads it once a second. An
@@ -71,7 +75,9 @@ ARMED_TTL = 1.0
 
 def armed_state(token: str, kind: str) -> TriggerState | None:
     """The armed trigger of an enabled workflow with this URL token, with its version's time."""
-    key = (token[:64], kind)
+    if not TOKEN.fullmatch(token):
+        return None  # no URL has it (and a NUL would not even reach PostgreSQL)
+    key = (token, kind)
     now = time.monotonic()
     found = _armed.get(key)
     if found is not None and now - found[0] < ARMED_TTL:
@@ -100,7 +106,7 @@ _delivered: dict[int, datetime] = {}
 DELIVERED_GRAIN = timedelta(seconds=1)
 
 
-def delivered(state: TriggerState, at: datetime) -> None:
+def note_delivered(state: TriggerState, at: datetime) -> None:
     """Note an accepted delivery on the trigger (last time, last error cleared): once a second
     at most during a burst, and always the first after a refusal."""
     last = _delivered.get(state.pk)
@@ -111,7 +117,7 @@ def delivered(state: TriggerState, at: datetime) -> None:
         )
 
 
-def refused(state: TriggerState) -> None:
+def note_refused(state: TriggerState) -> None:
     """A delivery was refused: the next accepted one clears the error at once."""
     _delivered.pop(state.pk, None)
 
@@ -124,23 +130,31 @@ def published_version(workflow: Workflow, published_at: datetime | None) -> Work
     key = (workflow.published_version_id, published_at)
     if key[0] is None:
         return None
-    if key not in _versions:
+    found = _versions.get(key)
+    if found is None:
         if len(_versions) >= 1024:
             _versions.clear()
-        _versions[key] = WorkflowVersion.objects.defer("definition").get(pk=key[0])
-    return _versions[key]
+        found = _versions[key] = WorkflowVersion.objects.defer("definition").get(pk=key[0])
+    return found
 
 
-def connection_of(workflow: Workflow, trigger: Trigger) -> Connection:
-    """The workspace's connection the trigger names; TriggerArmError when there is none."""
-    name = trigger.connection or ""
-    connection = (
-        Connection.objects.for_workspace(workflow.workspace_id)
+def connection_named(workspace: Any, name: str | None) -> Connection | None:
+    """The workspace's connection called `name`, as steps and the validator pick it, or None."""
+    if not name:
+        return None
+    return (
+        Connection.objects.for_workspace(workspace)
         .filter(name=name)
         .exclude(status=Connection.Status.REVOKED)
         .order_by("pk")
         .first()
     )
+
+
+def connection_of(workflow: Workflow, trigger: Trigger) -> Connection:
+    """The workspace's connection the trigger names; TriggerArmError when there is none."""
+    name = trigger.connection or ""
+    connection = connection_named(workflow.workspace_id, name)
     if connection is None:
         raise TriggerArmError(
             f"This workspace has no connection named “{name}”: choose one on the trigger card."
@@ -204,6 +218,18 @@ def runs_from_items(
             continue
         started.runs.append(run)
     return started
+
+
+def refused_item(workflow: Workflow) -> Callable[[str, PayloadInvalid], None]:
+    """Note an item that could not become a run (its data cannot be stored) in the activity."""
+
+    def note(external_id: str, invalid: PayloadInvalid) -> None:
+        event_record(
+            workflow=workflow, kind=TriggerEvent.Kind.ITEM, accepted=False,
+            detail=f"{external_id}: not started, its data cannot be stored: {invalid}",
+        )  # fmt: skip
+
+    return note
 
 
 def event_record(

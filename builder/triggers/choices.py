@@ -15,6 +15,7 @@ from typing import Any
 from django.core.cache import cache
 
 from builder.models import Workspace
+from builder.triggers.base import connection_named
 from integrations.models import Connection
 from integrations.services import connection_run_action
 
@@ -67,15 +68,7 @@ class Choices:
 
 def trigger_connection(workspace: Workspace, name: str | None) -> Connection | None:
     """Return the workspace's connection called `name` (as the validator picks it), or None."""
-    if not name:
-        return None
-    return (
-        Connection.objects.for_workspace(workspace)
-        .exclude(status=Connection.Status.REVOKED)
-        .filter(name=name)
-        .order_by("name", "id")
-        .first()
-    )
+    return connection_named(workspace, name)
 
 
 def _attribute(item: dict[str, Any], name: str) -> str:

@@ -12,6 +12,8 @@ starts one run with its `payload` as the trigger data, once per `external_id`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +26,14 @@ from django.utils import timezone
 
 from builder.engine.triggers import Trigger
 from builder.models import Run, TriggerState
-from builder.triggers.base import TriggerArmError, connection_of, runs_from_items
+from builder.triggers.base import (
+    Started,
+    TriggerArmError,
+    connection_of,
+    refused_item,
+    runs_from_items,
+    signature_matches,
+)
 from integrations.access import client_for
 from integrations.klaviyo.actions import ActionResult, tier_for
 from integrations.klaviyo.catalog import get_action
@@ -188,7 +197,7 @@ def delivery_items(state: TriggerState, document: Any, header_id: str) -> Delive
             401, "meta.klaviyo_webhook_id does not match the Klaviyo-Webhook-Id header."
         )
     delivery = Delivery([])
-    for index, item in enumerate(document["data"]):
+    for item in document["data"]:
         payload = item.get("payload") if isinstance(item, dict) else None
         external_id = item.get("external_id") if isinstance(item, dict) else None
         if not isinstance(payload, dict):
@@ -196,15 +205,19 @@ def delivery_items(state: TriggerState, document: Any, header_id: str) -> Delive
             continue
         if not isinstance(external_id, str | int) or not str(external_id):
             inner = payload.get("data") if isinstance(payload.get("data"), dict) else payload
-            external_id = inner.get("id") or f"item-{index}-{secrets.token_hex(8)}"
+            # No id: the item's content stands for it, so a redelivery is still known.
+            external_id = (
+                inner.get("id")
+                or hashlib.sha256(
+                    json.dumps(item, sort_keys=True, default=str).encode()
+                ).hexdigest()
+            )
         delivery.items.append((f"event:{external_id}", payload))
     return delivery
 
 
 def check_headers(state: TriggerState, body: bytes, headers: Any) -> str:
     """Verify id, timestamp and signature; return the webhook id, or raise DeliveryRefused."""
-    from builder.triggers.base import signature_matches
-
     webhook_id = headers.get("Klaviyo-Webhook-Id", "")
     stamp = headers.get("Klaviyo-Timestamp", "")
     signature = headers.get("Klaviyo-Signature", "")
@@ -230,9 +243,9 @@ def check_headers(state: TriggerState, body: bytes, headers: Any) -> str:
     return webhook_id
 
 
-def deliver(state: TriggerState, items: list[tuple[str, Any]]) -> tuple[list[Run], int]:
-    """Start one run per new item; return the runs and how many items were seen before."""
-    started = runs_from_items(
-        workflow=state.workflow, items=items, trigger_kind=Run.Trigger.KLAVIYO_WEBHOOK
-    )
-    return started.runs, started.duplicates
+def deliver(state: TriggerState, items: list[tuple[str, Any]]) -> Started:
+    """Start one run per new item (items seen before start nothing)."""
+    return runs_from_items(
+        workflow=state.workflow, items=items, trigger_kind=Run.Trigger.KLAVIYO_WEBHOOK,
+        on_refused=refused_item(state.workflow),
+    )  # fmt: skip

@@ -29,6 +29,7 @@ from builder.triggers.base import (
     connection_of,
     event_record,
     published_trigger,
+    refused_item,
     runs_from_items,
 )
 from integrations.klaviyo.catalog import get_action
@@ -241,6 +242,10 @@ def poll(state: TriggerState, now: datetime | None = None) -> Polled:
             )
         else:
             polled.error = f"Klaviyo refused the poll: {result.error}"
+            if state.cursor.get("page") and result.http_status and result.http_status < 500:
+                # A page cursor Klaviyo no longer takes: start again from the time cursor.
+                cursor = {k: v for k, v in state.cursor.items() if k not in ("page", "op")}
+                TriggerState.objects.filter(pk=state.pk).update(cursor=cursor)
         return _noted(state, polled, now + every)
     document = result.data or {}
     items = sorted(
@@ -253,6 +258,7 @@ def poll(state: TriggerState, now: datetime | None = None) -> Polled:
         workflow=workflow,
         items=[(spec.external_id(item), {"data": item}) for item in items],
         trigger_kind=Run.Trigger.KLAVIYO_POLL,
+        on_refused=refused_item(workflow),
     )
     polled.started, polled.duplicates = len(started.runs), started.duplicates
     polled.found = len(items) - started.duplicates

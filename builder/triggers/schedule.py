@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 
 from builder.engine.triggers import Trigger, next_times
@@ -60,11 +61,17 @@ def due_fire(state: TriggerState, now: datetime | None = None) -> int:
     if trigger is None or trigger.type != "schedule" or state.due_at is None:
         return 0
     latest, due_count, upcoming = slots_between(trigger, state.due_at, now)
-    claimed = TriggerState.objects.filter(pk=state.pk, armed=True, due_at=state.due_at).update(
-        due_at=upcoming
-    )
-    if not claimed:
-        return 0  # another beat took it
+    with transaction.atomic():  # the slot is claimed with its run, or not at all
+        claimed = TriggerState.objects.filter(pk=state.pk, armed=True, due_at=state.due_at)
+        if not claimed.update(due_at=upcoming):
+            return 0  # another beat took it
+        return _fire(state, trigger, latest, due_count, now)
+
+
+def _fire(
+    state: TriggerState, trigger: Trigger, latest: datetime, due_count: int, now: datetime
+) -> int:
+    workflow = state.workflow
     zone = trigger.settings.get("timezone") or "UTC"
     payload = {"scheduled_at": latest.astimezone(ZoneInfo(zone)).isoformat(), "timezone": zone}
     detail = f"Fired for {payload['scheduled_at']}" + (

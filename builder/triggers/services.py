@@ -9,6 +9,7 @@ Klaviyo webhook, a poll cursor) lives in its module, registered in `ARMERS`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from builder.triggers.base import TriggerArmError, forget_armed, published_trigg
 from builder.triggers.klaviyo import KlaviyoWebhookArmer, klaviyo_webhook_url
 from builder.triggers.polling import PollArmer, Polled, poll
 from builder.triggers.schedule import ScheduleArmer, due_fire
+
+logger = logging.getLogger("builder.triggers")
 
 __all__ = ["TriggerArmError", "published_trigger", "state_of", "trigger_json", "trigger_sync"]
 
@@ -61,6 +64,10 @@ def _disarm(state: TriggerState) -> None:
             state.last_error = str(error)
     state.armed = False
     state.armed_at = None
+
+
+SYNCED_FIELDS = ["type", "armed", "armed_at", "secret", "external_id", "cursor", "due_at",
+                 "last_error"]  # fmt: skip
 
 
 def trigger_sync(*, workflow: Workflow, make_secret: bool = True) -> Synced:
@@ -103,7 +110,8 @@ def trigger_sync(*, workflow: Workflow, make_secret: bool = True) -> Synced:
             state.armed, state.last_error = True, ""
     elif trigger is not None:
         state.type = trigger.type
-    state.save()
+    # Not the token: a Regenerate URL meanwhile keeps its new one.
+    state.save(update_fields=SYNCED_FIELDS)
     forget_armed()
     if refused is not None:
         raise refused
@@ -220,13 +228,19 @@ def triggers_due(now: datetime | None = None, limit: int = 500) -> int:
     )
     taken = 0
     for state in due:
-        if state.type == SCHEDULE:
-            taken += due_fire(state, now)
-            continue
-        claimed = TriggerState.objects.filter(pk=state.pk, armed=True, due_at=state.due_at)
-        if claimed.update(due_at=now + POLL_LEASE):
-            trigger_poll_soon(state.pk)
-            taken += 1
+        try:
+            if state.type == SCHEDULE:
+                taken += due_fire(state, now)
+                continue
+            claimed = TriggerState.objects.filter(pk=state.pk, armed=True, due_at=state.due_at)
+            if claimed.update(due_at=now + POLL_LEASE):
+                trigger_poll_soon(state.pk)
+                taken += 1
+        except Exception as error:  # noqa: BLE001 - one broken trigger must not stop the others
+            logger.exception("The trigger of workflow %s could not be taken", state.workflow_id)
+            TriggerState.objects.filter(pk=state.pk, due_at=state.due_at).update(
+                due_at=now + POLL_LEASE, last_error=f"This trigger could not run: {error}"[:2000]
+            )
     return taken
 
 

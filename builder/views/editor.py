@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST, require_safe
 
 from builder import strictjson
@@ -68,7 +69,7 @@ from builder.views.editor_page import (
     workflow_for,
 )
 from builder.workspaces import workspace_required
-from integrations.klaviyo.catalog.examples import example_value
+from integrations.klaviyo.catalog.examples import filled_value
 
 
 @require_safe
@@ -192,7 +193,9 @@ def trigger_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
             # It acts on the published version's trigger, which is another type.
             message = "Publish this webhook trigger first: the published version has another."
         errors = [(None, FieldError("/trigger/url", message))]
-    return trigger_response(request, workflow, errors=errors, new_secret=secret)
+    response = trigger_response(request, workflow, errors=errors, new_secret=secret)
+    patch_cache_control(response, no_store=True, private=True)  # it may hold the secret
+    return response
 
 
 @require_safe
@@ -256,7 +259,8 @@ def run_now(request: HttpRequest, pk: int) -> HttpResponse:
 
     A manual trigger's fields, an inbound webhook's body fields (the run gets them as
     `trigger.body`), a schedule's time (now), or for a Klaviyo trigger the event or profile as
-    JSON, prefilled with an example of its shape: every type can be run by hand.
+    JSON, prefilled with its latest run's (or an example of its shape): every type can be run
+    by hand.
     """
     workflow = workflow_for(request, pk)
     version = workflow.published_version
@@ -267,7 +271,9 @@ def run_now(request: HttpRequest, pk: int) -> HttpResponse:
     problems: list[Any] = []
     status = 200
     as_json = trigger.type in (KLAVIYO_WEBHOOK, KLAVIYO_POLL)
-    typed = json.dumps(example_value(trigger.data_schema), indent=2) if as_json else ""
+    typed = ""
+    if as_json:
+        typed = json.dumps(_last_data(workflow) or filled_value(trigger.data_schema), indent=2)
     if request.method == "POST":
         if as_json:
             typed = request.POST.get("trigger_data", "")[:200_000]
@@ -299,6 +305,18 @@ def run_now(request: HttpRequest, pk: int) -> HttpResponse:
         "problems": problems,
     }
     return render(request, "editor/run_now.html", context, status=status)
+
+
+def _last_data(workflow: Workflow) -> dict[str, Any] | None:
+    """The trigger data of the workflow's latest run started by Klaviyo (a real event)."""
+    kinds = [Run.Trigger.KLAVIYO_WEBHOOK, Run.Trigger.KLAVIYO_POLL]
+    last = (
+        Run.objects.filter(workflow=workflow, trigger_kind__in=kinds)
+        .order_by("-pk")
+        .values_list("trigger_payload", flat=True)
+        .first()
+    )
+    return last if isinstance(last, dict) else None
 
 
 def _typed_data(text: str) -> tuple[dict[str, Any], list[WorkflowProblem]]:

@@ -29,11 +29,11 @@ from builder.services.runs import PayloadInvalid, RunNotStored, run_start
 from builder.triggers import klaviyo
 from builder.triggers.base import (
     armed_state,
-    delivered,
     event_record,
+    note_delivered,
+    note_refused,
     published_trigger,
     published_version,
-    refused,
     signature_matches,
 )
 
@@ -54,6 +54,22 @@ def run_url(run_id: int) -> str:
     return _run_url_template().format(run_id)
 
 
+def _opened(request: HttpRequest, token: str, kind: str) -> tuple[Any, bytes, JsonResponse | None]:
+    """The armed trigger of the URL and the body, or why not: 404, 413 or 429."""
+    state = armed_state(token, kind)
+    if state is None:
+        missing = JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
+        return None, b"", missing
+    limit = settings.WEBHOOK_MAX_BYTES
+    body = read_body(request, limit)
+    if body is None:
+        return state, b"", _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
+    if over_rate(state.workflow_id):
+        busy = "Too many requests for this workflow; try again in a minute."
+        return state, b"", _refuse(state, 429, busy)
+    return state, body, None
+
+
 def _unavailable() -> JsonResponse:
     logger.exception("A webhook delivery could not be stored")
     answer = JsonResponse(
@@ -66,7 +82,7 @@ def _unavailable() -> JsonResponse:
 
 def _refuse(state: TriggerState, status: int, detail: str, **extra: Any) -> JsonResponse:
     if status != 429:  # a flood is not written down request by request
-        refused(state)
+        note_refused(state)
         event_record(
             workflow=state.workflow, kind=TriggerEvent.Kind.DELIVERY, accepted=False,
             detail=f"{status}: {detail}",
@@ -104,15 +120,9 @@ def read_body(request: HttpRequest, limit: int) -> bytes | None:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, token: str) -> JsonResponse:
-    state = armed_state(token, WEBHOOK)
-    if state is None:
-        return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
-    limit = settings.WEBHOOK_MAX_BYTES
-    body = read_body(request, limit)
-    if body is None:
-        return _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
-    if over_rate(state.workflow_id):
-        return _refuse(state, 429, "Too many requests for this workflow; try again in a minute.")
+    state, body, refusal = _opened(request, token, WEBHOOK)
+    if refusal is not None:
+        return refusal
     trigger = published_trigger(state.workflow, state.published_at)
     if trigger is None or trigger.type != WEBHOOK:
         return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
@@ -153,7 +163,7 @@ def inbound(request: HttpRequest, token: str) -> JsonResponse:
         return _refuse(state, 400, detail, problems=problems)
     except (RunNotStored, DatabaseError):
         return _unavailable()
-    delivered(state, run.created_at)
+    note_delivered(state, run.created_at)
     return JsonResponse({"id": run.pk, "url": run_url(run.pk)}, status=202)
 
 
@@ -165,15 +175,9 @@ def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
     202 `{"runs": [{"id", "url"}], "duplicates"}`: one run per new item of `data[]`, none for
     an item delivered before. 401 for a missing or wrong signature, webhook id or timestamp.
     """
-    state = armed_state(token, KLAVIYO_WEBHOOK)
-    if state is None:
-        return JsonResponse({"detail": "No enabled workflow has this webhook URL."}, status=404)
-    limit = settings.WEBHOOK_MAX_BYTES
-    body = read_body(request, limit)
-    if body is None:
-        return _refuse(state, 413, f"The body is over the limit of {limit} bytes.")
-    if over_rate(state.workflow_id):
-        return _refuse(state, 429, "Too many requests for this workflow; try again in a minute.")
+    state, body, refusal = _opened(request, token, KLAVIYO_WEBHOOK)
+    if refusal is not None:
+        return refusal
     try:
         webhook_id = klaviyo.check_headers(state, body, request.headers)
         try:
@@ -181,15 +185,18 @@ def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
         except strictjson.JsonRefused as refused:
             raise klaviyo.DeliveryRefused(400, f"The body is not JSON: {refused}.") from refused
         delivery = klaviyo.delivery_items(state, document, webhook_id)
-    except klaviyo.DeliveryRefused as refused:
-        return _refuse(state, refused.status, refused.detail)
+    except klaviyo.DeliveryRefused as why:
+        return _refuse(state, why.status, why.detail)
     try:
-        runs, duplicates = klaviyo.deliver(state, delivery.items)
+        started = klaviyo.deliver(state, delivery.items)
     except DatabaseError:  # Klaviyo delivers again later; items taken so far stay taken
         return _unavailable()
+    runs = started.runs
     detail = f"{len(delivery.items)} item(s): {len(runs)} started"
-    if duplicates:
-        detail += f", {duplicates} delivered before (nothing started)"
+    if started.duplicates:
+        detail += f", {started.duplicates} delivered before (nothing started)"
+    if started.refused:
+        detail += f", {started.refused} whose data cannot be stored (see below)"
     if delivery.skipped:
         detail += f", {delivery.skipped} without a payload"
     event_record(
@@ -198,6 +205,6 @@ def klaviyo_inbound(request: HttpRequest, token: str) -> JsonResponse:
     TriggerState.objects.filter(pk=state.pk).update(last_found=len(runs))
     answer = {
         "runs": [{"id": run.pk, "url": run_url(run.pk)} for run in runs],
-        "duplicates": duplicates,
+        "duplicates": started.duplicates,
     }
     return JsonResponse(answer, status=202)

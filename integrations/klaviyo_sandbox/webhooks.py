@@ -287,8 +287,10 @@ def delivery_send(delivery: Delivery) -> bool:
 
     Never raise: failures are logged on `integrations.klaviyo_sandbox.webhooks`.
     """
+    # The origin only: a URL's path may be all that authenticates it (an unsigned hook).
+    where = _origin(delivery.url)
     if not _contactable(delivery.url):
-        logger.info("Webhook %s: not posting to %s", delivery.webhook_id, delivery.url)
+        logger.info("Webhook %s: not posting to %s", delivery.webhook_id, where)
         return False
     for attempt in (1, 2):
         status, error = _attempt(delivery)
@@ -296,7 +298,7 @@ def delivery_send(delivery: Delivery) -> bool:
             "Webhook %s: attempt %s to %s answered %s",
             delivery.webhook_id,
             attempt,
-            delivery.url,
+            where,
             status if error is None else repr(error),
         )
         if status is not None and 200 <= status < 300:
@@ -308,7 +310,7 @@ def delivery_send(delivery: Delivery) -> bool:
     logger.warning(
         "Webhook %s: delivery to %s failed (%s)",
         delivery.webhook_id,
-        delivery.url,
+        where,
         status if error is None else repr(error),
     )
     return False

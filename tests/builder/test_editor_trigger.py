@@ -528,3 +528,18 @@ def test_another_workspaces_workflow_is_not_found(client_for, charlie, workflow,
     response = client.get(url, {"of": "topics"}) if name == "trigger_choices" else client.post(url)
     assert response.status_code == 404
     assert trigger_of(workflow)["type"] == "manual"
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"repeat": "cron", "cron": "0 0 30 2 *"}, "/trigger/cron"),  # valid, never comes round
+        ({"repeat": "every", "every_minutes": "²"}, "/trigger/every_minutes"),  # a digit, not 0-9
+    ],
+)
+def test_a_schedule_that_can_never_run_is_refused_not_a_500(client, workflow, fields, pointer):
+    with_trigger(workflow, SCHEDULE)
+    response = save_settings(client, workflow, type="schedule", timezone="UTC", **fields)
+    assert response.status_code == 400
+    assert f'data-pointer="{pointer}"' in response.content.decode()
+    assert trigger_of(workflow) == SCHEDULE

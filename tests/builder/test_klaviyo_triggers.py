@@ -196,10 +196,20 @@ def test_an_account_without_webhook_access_is_told_to_poll(
     assert not state.armed and "polling" in state.last_error
 
 
-def test_a_missing_connection_refuses_arming_with_a_reason(alice, alice_workspace, sandbox):
-    trigger = {"type": "klaviyo_webhook", "connection": "Nowhere", "topics": [TOPIC]}
-    with pytest.raises(TriggerArmError, match="no connection named “Nowhere”"):
-        enabled(alice_workspace, alice, trigger)
+def test_a_connection_gone_since_publishing_refuses_arming_with_a_reason(
+    alice, alice_workspace, connection
+):
+    trigger = {"type": "klaviyo_webhook", "connection": CONNECTION, "topics": [TOPIC]}
+    document = {"format": "stepbuilder.workflow/1", "name": "Gone", "trigger": trigger,
+                "steps": NOTE}  # fmt: skip
+    workflow, _ = workflow_create(workspace=alice_workspace, user=alice, definition=document)
+    workflow.enabled = False
+    workflow.save()
+    workflow_publish(workflow=workflow, user=alice)
+    connection.name = "Renamed"
+    connection.save()
+    with pytest.raises(TriggerArmError, match=f"no connection named “{CONNECTION}”"):
+        workflow_set_enabled(workflow=workflow, enabled=True)
 
 
 # --- polling ------------------------------------------------------------------------------------
@@ -400,3 +410,26 @@ def test_a_delivery_the_database_cannot_take_gets_503_and_leaves_nothing(
     assert answer.status_code == 503 and answer["Retry-After"] == "5"
     assert "send it again" in answer.json()["detail"]
     assert not runs_of(workflow)
+
+
+def test_one_broken_trigger_does_not_stop_the_others_due(alice, alice_workspace, monkeypatch):
+    from builder.triggers import services as trigger_services
+
+    first, broken_state = enabled(alice_workspace, alice, {"type": "schedule", "every_minutes": 5},
+                                  name="Broken")  # fmt: skip
+    second, state = enabled(alice_workspace, alice, {"type": "schedule", "every_minutes": 5},
+                            name="Fine")  # fmt: skip
+    now = datetime.now(UTC)
+    TriggerState.objects.filter(pk__in=[broken_state.pk, state.pk]).update(due_at=now)
+    real = trigger_services.due_fire
+
+    def fire(due, at):
+        if due.pk == broken_state.pk:
+            raise RuntimeError("boom")
+        return real(due, at)
+
+    monkeypatch.setattr(trigger_services, "due_fire", fire)
+    assert triggers_due(now + timedelta(seconds=1)) == 1
+    assert len(runs_of(second)) == 1 and not runs_of(first)
+    broken_state.refresh_from_db()
+    assert broken_state.due_at > now and "could not run: boom" in broken_state.last_error

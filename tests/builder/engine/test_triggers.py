@@ -91,3 +91,18 @@ def test_references_to_a_webhooks_body_are_checked_against_its_schema():
     assert problems == []
     assert definition.to_document()["trigger"]["signing"] == "none"
     assert definition.input_schema["properties"]["body"]["properties"]["email"]
+
+
+def test_an_interval_keeps_real_time_across_a_daylight_saving_change():
+    from datetime import UTC, datetime, timedelta
+
+    from builder.engine.triggers import next_times
+
+    trigger, _ = parse_trigger(
+        {"type": "schedule", "every_minutes": 60, "timezone": "Europe/Berlin"}
+    )
+    times = next_times(trigger, datetime(2026, 10, 25, 0, 30, tzinfo=UTC), count=3)
+    gaps = {b.astimezone(UTC) - a.astimezone(UTC) for a, b in zip(times, times[1:], strict=False)}
+    assert gaps == {timedelta(hours=1)}
+    assert times[0].astimezone(UTC) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert "/trigger/cron" in problems_of({"type": "schedule", "cron": "0 0 30 2 *"})
