@@ -84,6 +84,13 @@ def sandbox(live_server, settings) -> str:
 
 
 @pytest.fixture
+def without_showcase(monkeypatch) -> None:
+    """Sandbox accounts made in this test hold the demo store but not the showcase (copies of
+    what every catalog example names): 0.5 s to make instead of 3.5 s."""
+    monkeypatch.setattr("integrations.klaviyo_sandbox.seed.demo.seed_showcase", lambda account: 0)
+
+
+@pytest.fixture
 def sandbox_key(sandbox) -> str:
     """Return the private key of a fresh, empty sandbox account named "Acme Store"."""
     from integrations.klaviyo_sandbox.services import sandbox_account_create

@@ -39,7 +39,7 @@ EVERY_TYPE = [SCHEDULE, WEBHOOK, KLAVIYO_WEBHOOK, KLAVIYO_POLL]
 
 
 @pytest.fixture
-def connection(alice, alice_workspace) -> Connection:
+def connection(alice, alice_workspace, without_showcase) -> Connection:
     return services.connection_create_sandbox(
         workspace=alice_workspace, user=alice, name=CONNECTION
     )

@@ -32,7 +32,7 @@ NOTE = [{"key": "note", "action": "builtin.set", "input": {"values": {"seen": Tr
 
 
 @pytest.fixture
-def connection(alice, alice_workspace, sandbox):
+def connection(alice, alice_workspace, without_showcase, sandbox):
     return services.connection_create_sandbox(
         workspace=alice_workspace, user=alice, name=CONNECTION
     )

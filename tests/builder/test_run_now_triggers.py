@@ -49,7 +49,7 @@ def test_a_schedule_runs_as_if_it_fired_now(web, alice, alice_workspace):
 
 
 def test_a_klaviyo_trigger_takes_its_event_as_json_prefilled_with_its_shape(
-    web, alice, alice_workspace, sandbox
+    web, alice, alice_workspace, sandbox, without_showcase
 ):
     from integrations.services import connection_create_sandbox
 

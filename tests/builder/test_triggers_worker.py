@@ -30,7 +30,7 @@ NOTE = [{"key": "note", "action": "builtin.set", "input": {"values": {"seen": Tr
 
 
 @pytest.fixture
-def connection(alice, alice_workspace, sandbox):
+def connection(alice, alice_workspace, without_showcase, sandbox):
     return services.connection_create_sandbox(
         workspace=alice_workspace, user=alice, name=CONNECTION
     )
@@ -168,7 +168,7 @@ def test_a_poll_in_the_worker_takes_only_what_came_after_the_enable(
 
 
 def test_a_burst_of_1000_items_queues_1000_runs_within_the_concurrency_limit(
-    alice, alice_workspace, start_worker
+    alice, alice_workspace, connection, start_worker
 ):
     from tests.builder.test_klaviyo_triggers import item, signed
 

@@ -42,7 +42,7 @@ def shot(page):
 
 
 def test_a_new_placed_order_in_the_sandbox_starts_a_run_that_history_shows(
-    logged_in, shot, connection, start_worker, alice, alice_workspace
+    without_showcase, logged_in, shot, connection, start_worker, alice, alice_workspace
 ):
     page = logged_in
     document = {
