@@ -37,10 +37,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,56 +50,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from webserver import free_port, serve, site_setup  # noqa: E402 - benchmarks/ is on the path
+
 EVENTS = 10_000
 QUICK_EVENTS = 2_000
 TARGET_SECONDS = 60.0  # for EVENTS; scaled by the count
 SPREAD = 5  # seconds after the enable's second that the new events fill
 CONNECTION = "Klaviyo sandbox"
 METRIC = "Placed Order"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def setup(data: str, port: int) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="builder.settings",
-        DATA_DIR=data,
-        SECURE_HTTPS="false",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PORT=str(port),
-        SITE_URL=f"http://127.0.0.1:{port}",
-        KLAVIYO_SANDBOX_BASE_URL=f"http://127.0.0.1:{port}/sandbox/klaviyo",
-    )
-    for name in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def serve(port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, as the Procfile starts it
-        [str(Path(sys.executable).parent / "gunicorn"), "builder.wsgi", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--threads", "8", "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the web server did not start")
 
 
 def polling_workflow() -> tuple[Any, Any, Any]:
@@ -394,7 +349,7 @@ def main() -> int:
     target_seconds = TARGET_SECONDS * count / EVENTS
     data = tempfile.TemporaryDirectory(prefix="bench-polling-")
     port = free_port()
-    setup(data.name, port)
+    site_setup(data.name, port)
     server = serve(port)
     try:
         return measure(count, target_seconds, Path(data.name))

@@ -16,10 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,35 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from webserver import free_port, serve, site_setup  # noqa: E402 - benchmarks/ is on the path
+
 TARGET_PER_SECOND = 300.0
 SENDERS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def setup(data: str, port: int) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="builder.settings",
-        DATA_DIR=data,
-        SECURE_HTTPS="false",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PORT=str(port),
-        SITE_URL=f"http://127.0.0.1:{port}",
-        WEBHOOK_MAX_PER_MINUTE="1000000",
-    )
-    for name in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def hook() -> tuple[str, str]:
@@ -84,23 +56,6 @@ def hook() -> tuple[str, str]:
     synced = workflow_set_enabled(workflow=workflow, enabled=True)
     assert synced.new_secret
     return webhook_url(synced.state), synced.new_secret
-
-
-def serve(port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, as the Procfile starts it
-        [str(Path(sys.executable).parent / "gunicorn"), "builder.wsgi", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--threads", "8", "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the web server did not start")
 
 
 def send(url: str, secret: str, count: int) -> tuple[float, list[float], int]:
@@ -136,7 +91,7 @@ def main() -> int:
     count = 800 if quick else 4000
     data = tempfile.TemporaryDirectory(prefix="bench-webhooks-")
     port = free_port()
-    setup(data.name, port)
+    site_setup(data.name, port, WEBHOOK_MAX_PER_MINUTE="1000000")
     url, secret = hook()
     server = serve(port)
     try:

@@ -18,7 +18,22 @@ from tests.conftest import BASE_DIR, PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
-CONNECTION = "Klaviyo sandbox"  # the journeys' sandbox connection
+CONNECTION = "Klaviyo sandbox"
+
+
+def stage_shots(page, prefix: str):
+    """Return take(number, stage): scroll to the top, save <prefix>-NN-<stage>.png (a journey's
+    stages, in artifacts/screenshots/)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(number: int, stage: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")
+        path = SCREENSHOTS / f"{prefix}-{number:02d}-{stage}.png"
+        page.screenshot(path=str(path), full_page=True, caret="initial")
+
+    return take  # the journeys' sandbox connection
+
+
 # The flags keep chromium off the network: the machines running the tests have none.
 CHROMIUM_ARGS = [
     "--no-sandbox",

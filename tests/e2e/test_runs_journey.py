@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from builder.models import Run, StepRun
 from builder.services.workflows import workflow_create, workflow_publish
 from integrations.klaviyo_sandbox.models import SandboxAccount, SandboxLink, SandboxResource
-from tests.e2e.conftest import CONNECTION, SCREENSHOTS
+from tests.e2e.conftest import CONNECTION, stage_shots
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -26,17 +26,7 @@ EMAIL = "replayed.vip@example.com"
 
 @pytest.fixture
 def shot(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(number: int, stage: str) -> None:
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(
-            path=str(SCREENSHOTS / f"runs-{number:02d}-{stage}.png"),
-            full_page=True,
-            caret="initial",
-        )
-
-    return take
+    return stage_shots(page, "runs")
 
 
 def vip_workflow(workspace, user):

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from builder.models import Run, TriggerState, Workflow
 from builder.services.workflows import workflow_create
 from integrations import services
-from tests.e2e.conftest import CONNECTION, SCREENSHOTS
+from tests.e2e.conftest import CONNECTION, stage_shots
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,17 +28,7 @@ BUYER = "first.order@example.com"
 
 @pytest.fixture
 def shot(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(number: int, stage: str) -> None:
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(
-            path=str(SCREENSHOTS / f"triggers-{number:02d}-{stage}.png"),
-            full_page=True,
-            caret="initial",
-        )
-
-    return take
+    return stage_shots(page, "triggers")
 
 
 def test_a_new_placed_order_in_the_sandbox_starts_a_run_that_history_shows(
