@@ -2,8 +2,9 @@
 
 A workflow's trigger is armed exactly while the workflow is enabled, published, and its
 published trigger is one that starts runs by itself (not the manual one); `trigger_sync` makes it
-so after every enable, disable, publish and delete. Each type's own arming (a beat entry, a
-Klaviyo webhook, a poll cursor) lives in its module, registered in `ARMERS`.
+so after every enable, disable, publish and delete. Each type's own arming (a schedule's next
+slot, a Klaviyo webhook, a poll's cursor) lives in its module, listed in `ARMERS`; the beat's
+tick (`triggers_due`) fires the due schedules and queues the due polls.
 """
 
 from __future__ import annotations
