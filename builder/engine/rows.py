@@ -66,12 +66,28 @@ def _rows_sql(instances: Sequence[models.Model], connection: Any) -> tuple[str, 
     return f"{head} VALUES {', '.join([values] * len(instances))}", params
 
 
-def insert_many(instances: Sequence[models.Model]) -> None:
-    """Insert rows whose pks nobody reads back (a step's HTTP attempts), in one statement."""
-    if instances:
-        connection = _connection(type(instances[0]))
+def insert_many(instances: Sequence[models.Model], *, returning: bool = False) -> None:
+    """Insert rows in one statement: a step's HTTP attempts, whose pks nobody reads back, or
+    (`returning`) a burst of runs, each given its pk, in order, as `bulk_create` does."""
+    if not instances:
+        return
+    model = type(instances[0])
+    connection = _connection(model)
+    fields = _insert_sql(model, connection.vendor)[1]
+    # As many rows a statement as the database takes parameters (SQLite: 32,766 or fewer).
+    size = max(1, connection.ops.bulk_batch_size(list(fields), instances))
+    for start in range(0, len(instances), size):
+        chunk = instances[start : start + size]
+        sql, params = _rows_sql(chunk, connection)
+        if returning:
+            sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
         with connection.cursor() as cursor:
-            cursor.execute(*_rows_sql(instances, connection))
+            cursor.execute(sql, params)
+            if returning:
+                for instance, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                    instance.pk = pk
+                    instance._state.adding = False
+                    instance._state.db = connection.alias
 
 
 @cache

@@ -19,6 +19,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from builder import strictjson
+from builder.engine import rows
 from builder.engine.definition import WorkflowProblem, parse_definition
 from builder.engine.triggers import KLAVIYO_POLL, KLAVIYO_WEBHOOK
 from builder.models import (
@@ -161,9 +162,9 @@ class RunWriter:
     server turns it on (`builder/wsgi.py`), where requests come from many threads at once.
     """
 
-    def __init__(self, most: int = 200, timeout: float = 30.0) -> None:
+    def __init__(self, most: int = 200, timeout: float = 30.0, idle: float = 5.0) -> None:
         self.on = False
-        self.most, self.timeout = most, timeout
+        self.most, self.timeout, self.idle = most, timeout, idle
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -188,7 +189,11 @@ class RunWriter:
         from django.db import close_old_connections
 
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=self.idle)]
+            except queue.Empty:
+                connection.close()  # idle: hold no database session between bursts
+                continue
             while len(batch) < self.most:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -210,23 +215,29 @@ class RunWriter:
                 pending.done.set()
                 pending.lock.release()
 
+
     @staticmethod
     def _store(batch: list[_Pending]) -> None:
         runs = [pending.run for pending in batch]
+        # Three statements for the whole batch (rows.py: the SQL built once, not per call).
         with transaction.atomic():
-            Run.objects.bulk_create(runs)
-            RunSearchTerm.objects.bulk_create(
-                RunSearchTerm(run_id=run.pk, workspace_id=run.workspace_id, term=term)
-                for run in runs
-                for term in terms_of(run.trigger_payload, "")
+            rows.insert_many(runs, returning=True)
+            rows.insert_many(
+                [
+                    RunSearchTerm(run_id=run.pk, workspace_id=run.workspace_id, term=term)
+                    for run in runs
+                    for term in terms_of(run.trigger_payload, "")
+                ]
             )
-            TriggerEvent.objects.bulk_create(
-                TriggerEvent(
-                    workflow_id=p.run.workflow_id, kind=TriggerEvent.Kind.DELIVERY,
-                    detail=p.delivery, run=p.run,
-                )
-                for p in batch
-                if p.delivery
+            rows.insert_many(
+                [
+                    TriggerEvent(
+                        workflow_id=p.run.workflow_id, kind=TriggerEvent.Kind.DELIVERY,
+                        detail=p.delivery, run=p.run,
+                    )
+                    for p in batch
+                    if p.delivery
+                ]
             )  # fmt: skip
         for run in runs:
             outbox.add(run.pk)
