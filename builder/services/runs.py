@@ -215,7 +215,6 @@ class RunWriter:
                 pending.done.set()
                 pending.lock.release()
 
-
     @staticmethod
     def _store(batch: list[_Pending]) -> None:
         runs = [pending.run for pending in batch]
