@@ -185,15 +185,28 @@ class RunWriter:
             raise RunNotStored(str(pending.error)) from pending.error
         return pending.run
 
+    def release(self, timeout: float = 5.0) -> None:
+        """Have the writer close its database connection now (before a database is dropped)."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        closed = threading.Event()
+        self._queue.put(closed)  # type: ignore[arg-type]
+        closed.wait(timeout)
+
     def _loop(self) -> None:
         from django.db import close_old_connections
 
         while True:
             try:
-                batch = [self._queue.get(timeout=self.idle)]
+                first = self._queue.get(timeout=self.idle)
             except queue.Empty:
                 connection.close()  # idle: hold no database session between bursts
                 continue
+            if isinstance(first, threading.Event):  # `release`
+                connection.close()
+                first.set()
+                continue
+            batch = [first]
             while len(batch) < self.most:
                 try:
                     batch.append(self._queue.get_nowait())

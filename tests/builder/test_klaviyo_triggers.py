@@ -363,7 +363,8 @@ def batched(monkeypatch):
     from builder.services.runs import writer
 
     monkeypatch.setattr(writer, "on", True)
-    return writer
+    yield writer
+    writer.release()  # its connection would keep the test database from being dropped
 
 
 def test_deliveries_from_many_threads_are_stored_in_batches_each_with_its_run(
