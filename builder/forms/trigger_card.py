@@ -67,7 +67,6 @@ class TriggerCard:
     #: Why what the card shows is not what runs (not published, other settings published).
     published_note: str = ""
     #: Whether Regenerate URL can work: it acts on the published trigger, once there is one.
-    regenerable: bool = True
 
     @property
     def armable(self) -> bool:
@@ -130,7 +129,6 @@ def trigger_card(
     last_error = getattr(card.state, "last_error", "") or ""
     card.lacks_webhook_access = trigger.type == KLAVIYO_WEBHOOK and lacks_webhook_access(last_error)
     published = published_trigger(workflow)
-    card.regenerable = published is None or published.type == WEBHOOK
     if published is None:
         card.published_note = "Publish the workflow, then enable it, to arm this trigger."
     elif published.type != trigger.type:

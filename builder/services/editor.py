@@ -268,6 +268,12 @@ def _trigger_of(document: dict[str, Any]) -> dict[str, Any]:
     return dict(trigger) if isinstance(trigger, dict) else {"type": MANUAL}
 
 
+def draft_trigger(workflow: Workflow) -> dict[str, Any]:
+    """A copy of the draft's trigger object (the manual one when it has none)."""
+    document = workflow.definition if isinstance(workflow.definition, dict) else {}
+    return _trigger_of(document)
+
+
 def _check_connection(workflow: Workflow, before: dict[str, Any], after: dict[str, Any]) -> None:
     """Refuse a trigger naming a connection the workspace lacks (one it had already may stay)."""
     name = after.get("connection")

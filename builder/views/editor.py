@@ -43,6 +43,7 @@ from builder.forms.widgets import FieldError
 from builder.models import Run, Workflow
 from builder.services.editor import (
     DraftRefused,
+    draft_trigger,
     settings_replace,
     trigger_input_replace,
     trigger_replace,
@@ -130,12 +131,6 @@ def trigger_save(request: HttpRequest, pk: int) -> HttpResponse:
     return answer(request, workflow, errors=errors)
 
 
-def _draft_trigger(workflow: Workflow) -> dict[str, Any]:
-    document = workflow.definition if isinstance(workflow.definition, dict) else {}
-    trigger = document.get("trigger")
-    return trigger if isinstance(trigger, dict) else {"type": MANUAL}
-
-
 @require_POST
 @workspace_required
 def trigger_type(request: HttpRequest, pk: int) -> HttpResponse:
@@ -160,7 +155,7 @@ def trigger_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """
     workflow = workflow_for(request, pk)
     refuse_viewers(request)
-    current = _draft_trigger(workflow)
+    current = draft_trigger(workflow)
     kind = current.get("type", MANUAL)
     trigger, found = read_trigger_settings(kind, request.POST, current)
     errors: list[tuple[str | None, FieldError]] = [(None, e) for e in found]
@@ -188,11 +183,7 @@ def trigger_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         _, secret = webhook_regenerate(workflow=workflow)
     except TriggerArmError as error:
-        message = str(error)
-        if _draft_trigger(workflow).get("type") == WEBHOOK:
-            # It acts on the published version's trigger, which is another type.
-            message = "Publish this webhook trigger first: the published version has another."
-        errors = [(None, FieldError("/trigger/url", message))]
+        errors = [(None, FieldError("/trigger/url", str(error)))]
     response = trigger_response(request, workflow, errors=errors, new_secret=secret)
     patch_cache_control(response, no_store=True, private=True)  # it may hold the secret
     return response
