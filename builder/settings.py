@@ -151,6 +151,17 @@ MIDDLEWARE = [
     "builder.workspaces.CurrentWorkspaceMiddleware",
 ]
 
+# Webhook deliveries: the web server serves these paths with a lean chain of its own
+# (builder/machine.py). A path added here must hold only views that need no session or user.
+MACHINE_PATHS = ["/hooks/"]
+MACHINE_MIDDLEWARE = [
+    "builder.machine.MachineAnswerMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "builder.urls"
 WSGI_APPLICATION = "builder.wsgi.application"
 

@@ -50,32 +50,31 @@ class PayloadInvalid(Exception):
         super().__init__("; ".join(f"{p.field or 'input'}: {p.message}" for p in problems))
 
 
-_schemas: dict[tuple[int, datetime], dict[str, Any]] = {}
+_validators: dict[tuple[int, datetime], Draft202012Validator] = {}
 
 
-def _data_schema(version: WorkflowVersion) -> dict[str, Any]:
-    """The schema of the version's trigger data (versions are immutable: read once)."""
+def _data_validator(version: WorkflowVersion) -> Draft202012Validator:
+    """The validator of the version's trigger data (versions are immutable: built once)."""
     key = (version.pk, version.published_at)
-    if key not in _schemas:
-        if len(_schemas) >= 256:
-            _schemas.clear()
+    if key not in _validators:
+        if len(_validators) >= 256:
+            _validators.clear()
         trigger = parse_definition(version.definition)[0].trigger
         # What Klaviyo sends is typed for the picker, not refused: Klaviyo adds fields to its
         # resources over time, and an event lost to a strict schema could not be run again.
         klaviyo = trigger.type in (KLAVIYO_WEBHOOK, KLAVIYO_POLL)
-        _schemas[key] = {"type": "object"} if klaviyo else trigger.data_schema
-    return _schemas[key]
+        schema = {"type": "object"} if klaviyo else trigger.data_schema or {"type": "object"}
+        _validators[key] = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    return _validators[key]
 
 
 def payload_problems(version: WorkflowVersion, payload: Any) -> list[WorkflowProblem]:
     """Check a run's trigger data against the schema of its version's trigger's data."""
-    schema = _data_schema(version) or {"type": "object"}
     if not isinstance(payload, dict):
         return [WorkflowProblem(None, "/input", "The input is an object of trigger fields.")]
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     return [
         WorkflowProblem(None, "/input" + _pointer(path), message)
-        for path, messages in errors_for(validator, payload).items()
+        for path, messages in errors_for(_data_validator(version), payload).items()
         for message in messages
     ]
 
