@@ -64,8 +64,10 @@ class TriggerCard:
     #: Set when the next poll or fire is planned (`TriggerState.due_at`, when there is one).
     due_at: datetime | None = None
     lacks_webhook_access: bool = False
-    #: Why what the card shows is not what runs (not published, other settings published).
+    #: Why what the card shows is not what runs (other settings published).
     published_note: str = ""
+    #: What arms a trigger that is not armed: publishing and enabling, or enabling.
+    arm_hint: str = ""
     #: Whether Regenerate URL can work: it acts on the published trigger, once there is one.
 
     @property
@@ -130,8 +132,11 @@ def trigger_card(
     card.lacks_webhook_access = trigger.type == KLAVIYO_WEBHOOK and lacks_webhook_access(last_error)
     published = published_trigger(workflow)
     if published is None:
-        card.published_note = "Publish the workflow, then enable it, to arm this trigger."
-    elif published.type != trigger.type:
+        card.arm_hint = "Publish the workflow, then enable it, to arm this trigger."
+        return card
+    if not workflow.enabled:
+        card.arm_hint = "Enable the workflow to arm this trigger."
+    if published.type != trigger.type:
         card.published_note = (
             f"The published version still starts with a {published.title} trigger; publish "
             "to use this one."

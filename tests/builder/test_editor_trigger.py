@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from builder.models import Membership, Run, TriggerEvent, TriggerState, Workflow
-from builder.services.workflows import workflow_create, workflow_publish, workflow_update
+from builder.services.workflows import (
+    workflow_create,
+    workflow_publish,
+    workflow_set_enabled,
+    workflow_update,
+)
 from builder.triggers.klaviyo import NO_WEBHOOK_ACCESS
 from builder.triggers.services import state_of
 from integrations import services
@@ -472,9 +477,18 @@ def test_an_account_without_webhooks_is_offered_polling(client, workflow):
 def test_the_status_strip_says_the_trigger_is_not_armed_until_enabled(client, workflow):
     with_trigger(workflow, SCHEDULE)
     body = editor_page(client, workflow)
-    assert "Not armed: enable the published workflow to start it." in body
-    assert "Publish the workflow, then enable it" in body
+    assert "Publish the workflow, then enable it, to arm this trigger." in body
+    assert body.count("to arm this trigger") == 1  # said once, in the status line
     assert "Nothing has come in yet." in body
+
+
+def test_a_published_but_disabled_workflow_is_told_to_enable(client, workflow):
+    with_trigger(workflow, SCHEDULE)
+    workflow_publish(workflow=workflow, user=None)
+    workflow_set_enabled(workflow=workflow, enabled=False)
+    body = editor_page(client, workflow)
+    assert "Not armed" in body and "Enable the workflow to arm this trigger." in body
+    assert "Publish the workflow" not in body
 
 
 def test_recent_activity_lists_deliveries_and_links_accepted_ones_to_their_runs(client, workflow):

@@ -122,3 +122,32 @@ def test_a_new_placed_order_in_the_sandbox_starts_a_run_that_history_shows(
     expect(page.locator("#trigger")).to_contain_text(re.compile(r"1 new"))
     shot(5, "trigger-activity")
     assert Run.objects.filter(workflow=workflow).count() == 1
+
+
+def test_a_re_rendered_trigger_card_answers_the_next_change_at_once(
+    without_showcase, logged_in, connection, alice, alice_workspace
+):
+    """A change on the card re-renders it; a change made the moment the new card is in the page
+    (before any timer runs) is not lost. htmx wires up swapped-in content when it settles, so
+    with a settle delay a quick change to the new card would go nowhere."""
+    page = logged_in
+    document = {"format": "stepbuilder.workflow/1", "name": "Quick", "trigger": {"type": "manual"}}
+    workflow, _ = workflow_create(workspace=alice_workspace, user=alice, definition=document)
+    page.goto(f"/workflows/{workflow.pk}/")
+    # As soon as the polling card's "Watch for" arrives (a microtask after the swap), choose lists.
+    page.evaluate(
+        """() => new MutationObserver((changes, observer) => {
+            const source = document.getElementById("trigger-source");
+            if (!source) return;
+            observer.disconnect();
+            source.value = "list_member";
+            source.dispatchEvent(new Event("change", {bubbles: true}));
+        }).observe(document.body, {childList: true, subtree: true})"""
+    )
+    page.get_by_label("Trigger type").select_option(label="Klaviyo polling")
+    card = page.locator("#trigger")
+    expect(card.get_by_label("Watch for")).to_have_value("list_member")
+    expect(card.get_by_label("List")).to_be_visible()
+    expect(card.get_by_label("Metric")).to_have_count(0)
+    workflow.refresh_from_db()
+    assert workflow.definition["trigger"]["source"] == "list_member"
